@@ -1,0 +1,16 @@
+/**
+ * @cmid/core: the runtime, modules and data tools of the CMID toolkit.
+ * Heavy optional parts live behind subpath exports (@cmid/core/testing).
+ */
+
+// --- runtime: backend choice and errors
+export { initBackend, currentBackend, assertTrainingBackend, type BackendInfo, type InitBackendOptions } from './runtime/init-backend.js';
+export { readConfig, BACKEND_NAMES, type BackendName, type RuntimeConfig } from './runtime/config.js';
+export { probeTensorflow, probeWebgpu, probeWasmSimd, type Probe } from './runtime/capabilities.js';
+export { CmidError, explainKernelError, type CmidErrorKind } from './runtime/errors.js';
+
+// --- kernels registered on wasm
+export { WASM_TRAINING_KERNELS, registerTrainingKernels } from './kernels/wasm/index.js';
+
+// --- randomness
+export { Rng, type RngState } from './rng/rng.js';

@@ -1,0 +1,37 @@
+/**
+ * The kernels @cmid/core registers on the tfjs `wasm` backend: ones it lacks for training
+ * (Conv2DBackpropFilter, depthwise gradients, UnsortedSegmentSum) and ones it runs as scalar loops
+ * (BatchMatMul with batch > 1 or transposes, Conv2DBackpropInput). One file per kernel; this is the only list.
+ *
+ * Order matters and is handled here: tfjs-backend-wasm registers its own kernels when imported; we capture them
+ * (our kernels delegate to the fast ones), then register ours over them, keeping the shipped setupFunc where ours
+ * has none (the shipped kernelFunc we delegate to needs its wasm function bound by that setup).
+ */
+import * as tf from '@tensorflow/tfjs';
+import { captureShippedKernels, hasShipped, shippedKernel } from './shipped.js';
+
+export const WASM_TRAINING_KERNELS: tf.KernelConfig[] = [
+  // One entry per kernel file in this folder.
+];
+
+/**
+ * Registers every kernel in WASM_TRAINING_KERNELS for `wasm` and returns their names.
+ * Must run after `import '@tensorflow/tfjs-backend-wasm'` and before `tf.setBackend('wasm')`.
+ */
+export function registerTrainingKernels(): string[] {
+  captureShippedKernels();
+  const names: string[] = [];
+  for (const config of WASM_TRAINING_KERNELS) {
+    const cfg: tf.KernelConfig = { ...config, backendName: 'wasm' };
+    if (hasShipped(cfg.kernelName)) {
+      const original = shippedKernel(cfg.kernelName);
+      if (cfg.setupFunc === undefined && original.setupFunc !== undefined) cfg.setupFunc = original.setupFunc;
+      if (tf.getKernel(cfg.kernelName, 'wasm') !== undefined) tf.unregisterKernel(cfg.kernelName, 'wasm');
+    } else if (tf.getKernel(cfg.kernelName, 'wasm') !== undefined) {
+      tf.unregisterKernel(cfg.kernelName, 'wasm');
+    }
+    tf.registerKernel(cfg);
+    names.push(cfg.kernelName);
+  }
+  return names;
+}
