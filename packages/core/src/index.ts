@@ -14,3 +14,7 @@ export { WASM_TRAINING_KERNELS, registerTrainingKernels } from './kernels/wasm/i
 
 // --- randomness
 export { Rng, type RngState } from './rng/rng.js';
+
+// --- ONNX: encoder and onnxruntime-node sessions
+export { encodeModel, floatTensor, int64Tensor, TensorDataType, createSession, loadOrt } from './onnx/index.js';
+export type { ModelProto, GraphProto, NodeProto, TensorProto, ValueInfoProto, AttributeValue, SessionOptions, ExecutionProvider } from './onnx/index.js';

@@ -1,0 +1,3 @@
+export { encodeModel, floatTensor, int64Tensor, TensorDataType } from './proto.js';
+export type { ModelProto, GraphProto, NodeProto, TensorProto, ValueInfoProto, AttributeValue } from './proto.js';
+export { createSession, loadOrt, type SessionOptions, type ExecutionProvider } from './session.js';
