@@ -6,7 +6,10 @@ export default defineConfig({
   resolve: { conditions: ['@cmid/source'] },
   ssr: { resolve: { conditions: ['@cmid/source'] } },
   test: {
-    projects: [{ extends: true, test: { name: 'core', root: 'packages/core', include: ['test/**/*.test.ts'] } }],
+    projects: [
+      { extends: true, test: { name: 'core', root: 'packages/core', include: ['test/**/*.test.ts'] } },
+      { extends: true, test: { name: 'cli', root: 'apps/cli', include: ['test/**/*.test.ts'] } },
+    ],
     testTimeout: 120_000,
     hookTimeout: 120_000,
     pool: 'forks',

@@ -15,7 +15,7 @@ import { availableParallelism } from 'node:os';
 import { initBackend } from '../src/index.js';
 import { createSession, encodeModel, loadOrt, TensorDataType } from '../src/onnx/index.js';
 import { hasShipped, runShipped } from '../src/kernels/wasm/shipped.js';
-import { formatTable, machineInfo, randomArray, timeIt, writeBenchResult } from '../src/testing/index.js';
+import { formatTable, machineInfo, machineTag, markdownTable, randomArray, renderReadmeSection, timeIt, writeBenchResult } from '../src/testing/index.js';
 
 const quick = process.argv.includes('--quick');
 const F = TensorDataType.FLOAT;
@@ -163,6 +163,15 @@ async function main(): Promise<void> {
     rows: rows.map((r) => ({ ...r, oursOverShipped: r.ours / r.shipped, oursOverXnnpackForward: r.xnnFwd === undefined ? null : r.ours / r.xnnFwd })),
   });
   console.log(`\nwrote ${path}`);
+  if (!quick) {
+    const md = markdownTable(
+      ['op', 'shape', 'shipped wasm GFLOP/s', 'ours GFLOP/s', 'ours / shipped', 'ours / XNNPACK fwd', `onnxruntime (${threads} threads) GFLOP/s`],
+      rows.map((r) => [r.op, r.shape, r.shipped, r.ours, r.ours / r.shipped, r.xnnFwd === undefined ? '-' : r.ours / r.xnnFwd, r.ort]),
+    );
+    const note = `Measured by \`pnpm --filter core bench\` on ${machineTag()} (${new Date().toISOString().slice(0, 10)}); source: \`${path.slice(path.indexOf('benchmarks/'))}\`. ` +
+      'tfjs wasm runs one thread in Node; "-" in "shipped" means tfjs-backend-wasm has no such kernel.';
+    if (renderReadmeSection('bench:kernels', `${md}\n\n${note}`)) console.log('updated README.md (bench:kernels)');
+  }
 }
 
 await main();

@@ -4,7 +4,7 @@
  * Benches are never timed tests: they measure and report, side by side with their reference in the same run.
  */
 import { cpus, availableParallelism, totalmem } from 'node:os';
-import { mkdirSync, renameSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, writeFileSync, existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 
 export interface Timing {
@@ -83,4 +83,27 @@ export function formatTable(header: string[], rows: (string | number)[][]): stri
 function fmt(x: number): string {
   if (!Number.isFinite(x)) return '-';
   return Math.abs(x) >= 100 ? x.toFixed(0) : Math.abs(x) >= 10 ? x.toFixed(1) : x.toFixed(2);
+}
+
+/**
+ * Replaces the text between `<!-- name:start -->` and `<!-- name:end -->` in the repository README with
+ * `markdown`, so README tables are regenerated from result files, never typed by hand. Returns false when the
+ * markers are absent.
+ */
+export function renderReadmeSection(name: string, markdown: string, readme = join(repoRoot(), 'README.md')): boolean {
+  if (!existsSync(readme)) return false;
+  const text = readFileSync(readme, 'utf8');
+  const start = `<!-- ${name}:start -->`, end = `<!-- ${name}:end -->`;
+  const i = text.indexOf(start), j = text.indexOf(end);
+  if (i < 0 || j < i) return false;
+  const next = text.slice(0, i + start.length) + '\n' + markdown.trim() + '\n' + text.slice(j);
+  writeFileSync(readme + '.tmp', next);
+  renameSync(readme + '.tmp', readme);
+  return true;
+}
+
+/** Rows as a GitHub markdown table. */
+export function markdownTable(header: string[], rows: (string | number)[][]): string {
+  const cell = (c: string | number) => (typeof c === 'number' ? fmt(c) : c);
+  return [`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.map(cell).join(' | ')} |`)].join('\n');
 }

@@ -3,4 +3,4 @@ export { compareClose, expectClose, type CloseReport, type NumArray } from './ex
 export { checkGradFiniteDiff, type FiniteDiffOptions } from './finite-diff.js';
 export { onBackend } from './backends.js';
 export { randomArray } from './random.js';
-export { timeIt, machineTag, machineInfo, repoRoot, writeBenchResult, formatTable, type Timing } from './bench.js';
+export { timeIt, machineTag, machineInfo, repoRoot, writeBenchResult, formatTable, markdownTable, renderReadmeSection, type Timing } from './bench.js';
