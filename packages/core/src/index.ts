@@ -12,9 +12,19 @@ export { CmidError, explainKernelError, type CmidErrorKind } from './runtime/err
 // --- kernels registered on wasm
 export { WASM_TRAINING_KERNELS, registerTrainingKernels } from './kernels/wasm/index.js';
 
+// --- ops
+export { fft2d, type DftNorm } from './ops/dft2d.js';
+
 // --- randomness
 export { Rng, type RngState } from './rng/rng.js';
 
 // --- ONNX: encoder and onnxruntime-node sessions
 export { encodeModel, floatTensor, int64Tensor, TensorDataType, createSession, loadOrt } from './onnx/index.js';
 export type { ModelProto, GraphProto, NodeProto, TensorProto, ValueInfoProto, AttributeValue, SessionOptions, ExecutionProvider } from './onnx/index.js';
+
+// --- nn: modules with PyTorch state_dict keys
+export * from './nn/index.js';
+
+// --- backbones
+export { ResNet, resnet18, resnet50, RESNET_VARIANTS, type ResNetOptions, type ResNetVariant } from './backbones/resnet.js';
+export type { Backbone, FeatureInfo } from './backbones/feature-info.js';

@@ -1,0 +1,11 @@
+export { Module, type Parameter, type Buffer } from './module.js';
+export { stateDict, loadStateDict, type StateDict, type StateTensor, type StateDType, type LoadReport, type LoadOptions } from './state-dict.js';
+export { torchToTf, tfToTorch, torchShape, permute, nchwToNhwc, nhwcToNchw, type TorchLayout, type HostTensor } from './layout.js';
+export { seedInit, currentInitRng, uniform, normal, truncNormal, defaultWeight, kaimingNormalFanOut } from './init.js';
+export { Conv2d, type Conv2dOptions } from './layers/conv2d.js';
+export { BatchNorm2d } from './layers/batch-norm.js';
+export { Linear } from './layers/linear.js';
+export { LayerNorm } from './layers/layer-norm.js';
+export { gelu, relu } from './layers/activations.js';
+export { maxPool2d, globalAvgPool } from './layers/pool.js';
+export { dropPath } from './layers/drop-path.js';
