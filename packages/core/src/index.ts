@@ -19,7 +19,12 @@ export { fft2d, type DftNorm } from './ops/dft2d.js';
 export { Rng, type RngState } from './rng/rng.js';
 
 // --- ONNX: encoder and onnxruntime-node sessions
-export { encodeModel, floatTensor, int64Tensor, TensorDataType, createSession, loadOrt } from './onnx/index.js';
+export { encodeModel, floatTensor, int64Tensor, TensorDataType, createSession, loadOrt, exportFunction, exportModule, LOWERINGS } from './onnx/index.js';
+export type { ExportOptions, ExportResult } from './onnx/index.js';
+
+// --- graph: traced IR shared by ONNX export and the compiled engine
+export { trace, type TraceSpec, type TraceResult } from './graph/trace.js';
+export { dumpGraph, summarize, type IrGraph, type IrNode, type IrValue } from './graph/ir.js';
 export type { ModelProto, GraphProto, NodeProto, TensorProto, ValueInfoProto, AttributeValue, SessionOptions, ExecutionProvider } from './onnx/index.js';
 
 // --- nn: modules with PyTorch state_dict keys

@@ -1,3 +1,5 @@
 export { encodeModel, floatTensor, int64Tensor, TensorDataType } from './proto.js';
 export type { ModelProto, GraphProto, NodeProto, TensorProto, ValueInfoProto, AttributeValue } from './proto.js';
 export { createSession, loadOrt, type SessionOptions, type ExecutionProvider } from './session.js';
+export { exportFunction, exportModule, type ExportOptions, type ExportResult } from './export.js';
+export { LOWERINGS } from './lower.js';

@@ -1,0 +1,74 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import * as tf from '@tensorflow/tfjs';
+import { initBackend, seedInit, resnet18, exportFunction, exportModule, createSession, loadOrt, dumpGraph, BatchNorm2d } from '../../src/index.js';
+import { expectClose, randomArray } from '../../src/testing/index.js';
+
+beforeAll(async () => {
+  await initBackend({ backend: 'wasm' });
+});
+
+async function runOnnx(model: Uint8Array, feeds: Record<string, tf.Tensor>): Promise<Record<string, Float32Array>> {
+  const ort = await loadOrt();
+  const s = await createSession(model, { threads: 1 });
+  const out = await s.run(Object.fromEntries(Object.entries(feeds).map(([k, t]) => [k, new ort.Tensor('float32', t.dataSync() as Float32Array, t.shape)])));
+  await s.release();
+  return Object.fromEntries(Object.entries(out).map(([k, v]) => [k, v.data as Float32Array]));
+}
+
+describe('ONNX export', () => {
+  it('ResNet-18 (eval, width 16) exported with a dynamic batch matches tfjs at batch 2 and batch 3', async () => {
+    seedInit(5);
+    const m = resnet18({ baseWidth: 16 });
+    // non-trivial batch-norm statistics so the BN lowering is exercised
+    for (const [, mod] of m.namedModules()) {
+      if (mod instanceof BatchNorm2d) {
+        mod.runningMean.assign(tf.tensor(randomArray(mod.numFeatures, 1, -0.2, 0.2)));
+        mod.runningVar.assign(tf.tensor(randomArray(mod.numFeatures, 2, 0.5, 1.5)));
+      }
+    }
+    const x = tf.tensor4d(randomArray(2 * 40 * 40 * 3, 3), [2, 40, 40, 3]);
+    const { model, graph, eagerOutputs } = exportModule(m, x);
+    expect(dumpGraph(graph)).toMatch(/Conv2D \d+/);
+    const got = await runOnnx(model, { input: x });
+    expectClose(got.output!, eagerOutputs[0]!.dataSync(), 1e-4, 0, 'batch 2');
+    m.eval();
+    const x3 = tf.tensor4d(randomArray(3 * 40 * 40 * 3, 4), [3, 40, 40, 3]);
+    const got3 = await runOnnx(model, { input: x3 });
+    expectClose(got3.output!, m.forward(x3).dataSync(), 1e-4, 0, 'batch 3');
+    m.dispose();
+  });
+
+  it('an op zoo (matmul with transposes, softmax, layer-norm moments, gelu/erf, gather, pad, slice, concat, stack, avg pool, depthwise conv)', async () => {
+    const w = tf.tensor2d(randomArray(8 * 8, 10), [8, 8]);
+    const table = tf.tensor2d(randomArray(5 * 8, 11), [5, 8]);
+    const dw = tf.tensor4d(randomArray(3 * 3 * 8 * 2, 12), [3, 3, 8, 2]);
+    const idx = tf.tensor1d([0, 4, 2, 2, 1, 3], 'int32');
+    const f = ({ x }: Record<string, tf.Tensor>) => {
+      const B = x!.shape[0]!; // the export traces twice, at batch 2 and 3
+      const t = tf.reshape(x!, [B, 6, 8]);
+      const q = tf.matMul(t, tf.tile(tf.expandDims(w, 0), [B, 1, 1]) as tf.Tensor3D);
+      const att = tf.softmax(tf.matMul(q, t, false, true));
+      let h = tf.matMul(att, t);
+      const { mean, variance } = tf.moments(h, -1, true);
+      h = tf.div(tf.sub(h, mean), tf.sqrt(tf.add(variance, 1e-5)));
+      h = tf.mul(tf.mul(h, 0.5), tf.add(1, tf.erf(tf.mul(h, Math.SQRT1_2))));
+      h = tf.add(h, tf.expandDims(tf.gather(table, idx), 0));
+      const img = tf.reshape(h, [B, 2, 3, 8]) as tf.Tensor4D;
+      const padded = tf.pad(img, [[0, 0], [1, 1], [1, 0], [0, 0]]);
+      const pooled = tf.avgPool(padded, 2, 1, 'same');
+      const d = tf.depthwiseConv2d(pooled, dw as tf.Tensor4D, 1, 'same');
+      const s = tf.slice(d, [0, 1, 0, 0], [-1, 2, 3, -1]);
+      const stacked = tf.stack([tf.sum(s, [1, 2]), tf.max(s, [1, 2])], 1);
+      return { y: tf.concat([tf.reshape(stacked, [B, -1]), tf.mean(h, 1)], 1) };
+    };
+    const x = tf.tensor2d(randomArray(2 * 48, 13), [2, 48]);
+    const { model, eagerOutputs } = exportFunction(f, { x });
+    const got = await runOnnx(model, { x });
+    expectClose(got.y!, eagerOutputs[0]!.dataSync(), 1e-4, 1e-6);
+  });
+
+  it('an op without a lowering is a clear error naming the op', () => {
+    const x = tf.tensor2d([[1, 2], [3, 4]]);
+    expect(() => exportFunction(({ x: a }) => tf.cumsum(a!, 1), { x }, {}, { dynamicBatch: false })).toThrow(/kernel "Cumsum" has no ONNX lowering yet/);
+  });
+});
