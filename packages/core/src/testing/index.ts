@@ -4,3 +4,4 @@ export { checkGradFiniteDiff, type FiniteDiffOptions } from './finite-diff.js';
 export { onBackend } from './backends.js';
 export { randomArray } from './random.js';
 export { timeIt, machineTag, machineInfo, repoRoot, writeBenchResult, formatTable, markdownTable, renderReadmeSection, type Timing } from './bench.js';
+export { torchAvailable, torchRequired, runTorch, PYTHON, type OracleArray } from './torch-oracle.js';

@@ -9,9 +9,23 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { captureShippedKernels, hasShipped, shippedKernel } from './shipped.js';
+import { batchMatMulConfig } from './BatchMatMul.js';
+import { fusedMatMulConfig } from './_FusedMatMul.js';
+import { unsortedSegmentSumConfig } from './UnsortedSegmentSum.js';
+import { conv2DBackpropFilterConfig } from './Conv2DBackpropFilter.js';
+import { conv2DBackpropInputConfig } from './Conv2DBackpropInput.js';
+import { depthwiseConv2dNativeBackpropFilterConfig } from './DepthwiseConv2dNativeBackpropFilter.js';
+import { depthwiseConv2dNativeBackpropInputConfig } from './DepthwiseConv2dNativeBackpropInput.js';
 
 export const WASM_TRAINING_KERNELS: tf.KernelConfig[] = [
   // One entry per kernel file in this folder.
+  batchMatMulConfig,
+  fusedMatMulConfig,
+  unsortedSegmentSumConfig,
+  conv2DBackpropFilterConfig,
+  conv2DBackpropInputConfig,
+  depthwiseConv2dNativeBackpropFilterConfig,
+  depthwiseConv2dNativeBackpropInputConfig,
 ];
 
 /**

@@ -1,0 +1,80 @@
+/**
+ * _FusedMatMul (tf.fused.matMul, used by tfjs-layers Dense) for wasm: our SIMD GEMM, then bias and activation.
+ *
+ * Why: the shipped kernel has the same dispatch as BatchMatMul (XNNPACK only for batch 1 without transposes,
+ * a scalar loop otherwise) and accepts only a rank-1 bias. Here the product is gemmMatMul (see BatchMatMul.ts);
+ * the bias is added with the shipped broadcasting Add and the activation is the shipped elementwise kernel,
+ * matching the cpu backend's order: activation(a @ b + bias).
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { gemmMatMul } from './BatchMatMul.js';
+import { runShipped } from './shipped.js';
+
+type Activation = 'linear' | 'relu' | 'relu6' | 'prelu' | 'leakyrelu' | 'sigmoid' | 'elu';
+
+function activate(
+  backend: BackendWasm,
+  x: tf.TensorInfo,
+  activation: Activation,
+  prelu: tf.TensorInfo | undefined,
+  leakyreluAlpha: number,
+): tf.TensorInfo {
+  switch (activation) {
+    case 'relu':
+      return runShipped('Relu', backend, { x });
+    case 'relu6':
+      return runShipped('Relu6', backend, { x });
+    case 'sigmoid':
+      return runShipped('Sigmoid', backend, { x });
+    case 'elu':
+      return runShipped('Elu', backend, { x });
+    case 'leakyrelu':
+      return runShipped('LeakyRelu', backend, { x }, { alpha: leakyreluAlpha });
+    case 'prelu':
+      if (prelu === undefined) throw new Error('_FusedMatMul: activation "prelu" needs preluActivationWeights.');
+      return runShipped('Prelu', backend, { x, alpha: prelu });
+    default:
+      throw new Error(
+        `_FusedMatMul: activation "${String(activation)}" is not supported; valid: linear, relu, relu6, prelu, leakyrelu, sigmoid, elu.`,
+      );
+  }
+}
+
+function fusedMatMul(args: { inputs: tf.NamedTensorInfoMap; backend: tf.KernelBackend; attrs?: tf.NamedAttrMap }): tf.TensorInfo {
+  const { a, b, bias, preluActivationWeights } = args.inputs as {
+    a: tf.TensorInfo;
+    b: tf.TensorInfo;
+    bias?: tf.TensorInfo;
+    preluActivationWeights?: tf.TensorInfo;
+  };
+  const attrs = (args.attrs ?? {}) as {
+    transposeA?: boolean;
+    transposeB?: boolean;
+    activation?: Activation;
+    leakyreluAlpha?: number;
+  };
+  if (a.dtype !== 'float32' || b.dtype !== 'float32') {
+    return runShipped('_FusedMatMul', args.backend, args.inputs, args.attrs);
+  }
+  const backend = args.backend as BackendWasm;
+  let y = gemmMatMul(backend, a, b, attrs.transposeA === true, attrs.transposeB === true, '_FusedMatMul');
+  if (bias != null) {
+    const withBias = runShipped('Add', backend, { a: y, b: bias });
+    backend.disposeData(y.dataId);
+    y = withBias;
+  }
+  const activation = attrs.activation ?? 'linear';
+  if (activation !== 'linear') {
+    const activated = activate(backend, y, activation, preluActivationWeights ?? undefined, attrs.leakyreluAlpha ?? 0.2);
+    backend.disposeData(y.dataId);
+    y = activated;
+  }
+  return y;
+}
+
+export const fusedMatMulConfig: tf.KernelConfig = {
+  kernelName: '_FusedMatMul',
+  backendName: 'wasm',
+  kernelFunc: fusedMatMul as unknown as tf.KernelFunc,
+};

@@ -1,0 +1,126 @@
+import { describe, expect, it } from 'vitest';
+import * as tf from '@tensorflow/tfjs';
+import { checkGradFiniteDiff, expectClose, onBackend, randomArray } from '../../../src/testing/index.js';
+import { initBackend } from '../../../src/index.js';
+import {
+  adjointReference, expectSameOnBackends, padName, rand, shapeName, size, wasmCounts, type Pad, type Rounding,
+} from './conv-cases.js';
+
+type S4 = [number, number, number, number];
+interface Case { x: S4; f: S4; s: number | [number, number]; pad: Pad; round?: Rounding }
+
+const CASES: Case[] = [
+  { x: [1, 5, 5, 1], f: [1, 1, 1, 1], s: 1, pad: 'valid' },
+  { x: [2, 6, 6, 8], f: [1, 1, 8, 5], s: 1, pad: 'same' }, // pointwise matmul route
+  { x: [2, 7, 7, 8], f: [1, 1, 8, 5], s: 2, pad: 'valid' },
+  { x: [1, 6, 6, 8], f: [1, 1, 8, 5], s: 1, pad: [[0, 0], [1, 0], [0, 1], [0, 0]] },
+  { x: [1, 8, 8, 3], f: [3, 3, 3, 2], s: 1, pad: 'same' },
+  { x: [3, 7, 9, 4], f: [3, 3, 4, 6], s: 1, pad: 'valid' },
+  { x: [2, 9, 9, 5], f: [3, 3, 5, 4], s: 2, pad: 'same' },
+  { x: [2, 10, 10, 5], f: [3, 3, 5, 4], s: 2, pad: 'valid' },
+  { x: [2, 9, 9, 5], f: [3, 3, 5, 4], s: 2, pad: [[0, 0], [1, 2], [0, 1], [0, 0]] },
+  { x: [2, 11, 10, 3], f: [5, 5, 3, 4], s: 3, pad: 'same' },
+  { x: [1, 12, 12, 3], f: [5, 5, 3, 4], s: 3, pad: 'valid' },
+  { x: [1, 13, 13, 2], f: [7, 7, 2, 3], s: 2, pad: 'same' },
+  { x: [2, 10, 10, 4], f: [7, 7, 4, 2], s: 1, pad: 'valid' },
+  { x: [2, 8, 7, 3], f: [4, 2, 3, 2], s: [2, 1], pad: [[0, 0], [2, 0], [1, 3], [0, 0]] },
+  { x: [2, 8, 8, 3], f: [3, 3, 3, 2], s: 2, pad: 1, round: 'ceil' },
+  { x: [1, 8, 8, 3], f: [3, 3, 3, 2], s: 2, pad: 1, round: 'floor' },
+  { x: [1, 9, 9, 3], f: [3, 3, 3, 2], s: 2, pad: 0, round: 'round' },
+  { x: [3, 10, 10, 8], f: [3, 3, 8, 16], s: 1, pad: 'same' },
+];
+
+function name(c: Case): string {
+  const s = Array.isArray(c.s) ? c.s.join('x') : c.s;
+  return `x=${shapeName(c.x)} f=${shapeName(c.f)} s=${s} pad=${padName(c.pad)}${c.round ? ` round=${c.round}` : ''}`;
+}
+
+function dyShape(c: Case): S4 {
+  return tf.backend_util.computeConv2DInfo(c.x, c.f, c.s, 1, c.pad, c.round).outShape as S4;
+}
+
+describe('Conv2DBackpropFilter on wasm vs cpu', () => {
+  for (const [i, c] of CASES.entries()) {
+    it(`kernel ${name(c)}`, async () => {
+      await expectSameOnBackends(() =>
+        tf.engine().runKernel(
+          'Conv2DBackpropFilter',
+          { x: rand(c.x, i), dy: rand(dyShape(c), 100 + i) },
+          { strides: c.s, pad: c.pad, dataFormat: 'NHWC', dimRoundingMode: c.round, filterShape: c.f } as unknown as tf.NamedAttrMap,
+        ) as tf.Tensor,
+      );
+    });
+    it(`tf.grad of conv2d wrt filter ${name(c)}`, async () => {
+      const grad = (): tf.Tensor => {
+        const x = rand(c.x, i) as tf.Tensor4D;
+        const dy = rand(dyShape(c), 100 + i);
+        return tf.grad((w: tf.Tensor) => tf.sum(tf.mul(tf.conv2d(x, w as tf.Tensor4D, c.s, c.pad, 'NHWC', 1, c.round), dy)))(rand(c.f, 200 + i));
+      };
+      if (c.round === undefined) return expectSameOnBackends(grad);
+      // tfjs's conv2d gradient drops dimRoundingMode, so the cpu kernel misreads this dy; compare with the adjoint.
+      const ref = await adjointReference(
+        (x, w) => tf.conv2d(x, w, c.s, c.pad, 'NHWC', 1, c.round), randomArray(size(c.x), i), c.x,
+        randomArray(size(c.f), 200 + i), c.f, randomArray(size(dyShape(c)), 100 + i),
+      );
+      expectClose((await onBackend('wasm', grad))[0]!, ref.dw, 1e-4);
+    });
+  }
+
+  it('honours a dilations attr (x=[2,9,9,2] f=[3,3,2,2] s=1 d=2 pad=same), against the adjoint of the cpu forward conv', async () => {
+    const xs: S4 = [2, 9, 9, 2];
+    const fs: S4 = [3, 3, 2, 2];
+    const xv = randomArray(size(xs), 1);
+    const wv = randomArray(size(fs), 2);
+    const dys = tf.backend_util.computeConv2DInfo(xs, fs, 1, 2, 'same').outShape;
+    const dyv = randomArray(size(dys), 3);
+    const ref = await adjointReference((x, w) => tf.conv2d(x, w, 1, 'same', 'NHWC', 2), xv, xs, wv, fs, dyv);
+    await initBackend({ backend: 'wasm' });
+    const got = tf.tidy(() =>
+      (tf.engine().runKernel('Conv2DBackpropFilter', { x: tf.tensor(xv, xs), dy: tf.tensor(dyv, dys) },
+        { strides: 1, pad: 'same', dataFormat: 'NHWC', filterShape: fs, dilations: 2 } as unknown as tf.NamedAttrMap) as tf.Tensor)
+        .dataSync().slice(),
+    );
+    expectClose(got, ref.dw, 1e-4);
+  });
+
+  it('finite differences: d/dw of sum(tanh(conv2d(x, w, s=2, same)) * r) on wasm, x=[2,7,7,3] w=[3,3,3,4]', async () => {
+    await initBackend({ backend: 'wasm' });
+    const x = rand([2, 7, 7, 3], 7) as tf.Tensor4D;
+    const r = rand([2, 4, 4, 4], 8);
+    checkGradFiniteDiff(
+      (w) => tf.sum(tf.mul(tf.tanh(tf.conv2d(x, w as tf.Tensor4D, 2, 'same')), r)),
+      randomArray(3 * 3 * 3 * 4, 9, -0.5, 0.5), [3, 3, 3, 4], { coords: 24 },
+    );
+    tf.dispose([x, r]);
+  });
+
+  it('frees every temporary: no tensor or wasm data id left after repeated calls (3x3 and 1x1 routes)', async () => {
+    await initBackend({ backend: 'wasm' });
+    const x = rand([2, 9, 9, 5], 1);
+    const dy3 = rand([2, 5, 5, 4], 2);
+    const dy1 = rand([2, 9, 9, 4], 3);
+    const before = wasmCounts();
+    const outs: tf.Tensor[] = [];
+    for (let k = 0; k < 3; k++) {
+      const attrs = { strides: 2, pad: 'same', dataFormat: 'NHWC', filterShape: [3, 3, 5, 4] };
+      outs.push(tf.engine().runKernel('Conv2DBackpropFilter', { x, dy: dy3 }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor);
+      const attrs1 = { strides: 1, pad: 'valid', dataFormat: 'NHWC', filterShape: [1, 1, 5, 4] };
+      outs.push(tf.engine().runKernel('Conv2DBackpropFilter', { x, dy: dy1 }, attrs1 as unknown as tf.NamedAttrMap) as tf.Tensor);
+    }
+    expect(wasmCounts().tensors - before.tensors).toBe(6);
+    expect(wasmCounts().dataIds - before.dataIds).toBe(6);
+    tf.dispose(outs);
+    expect(wasmCounts()).toEqual(before);
+    tf.dispose([x, dy3, dy1]);
+  });
+
+  it('names both values when dy does not match filterShape', async () => {
+    await initBackend({ backend: 'wasm' });
+    const x = rand([1, 5, 5, 3], 1);
+    const dy = rand([1, 5, 5, 3], 2);
+    expect(() =>
+      tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, { strides: 1, pad: 'same', dataFormat: 'NHWC', filterShape: [3, 3, 3, 4] } as unknown as tf.NamedAttrMap),
+    ).toThrow('conv2DBackpropFilter: dy has 3 channels but filterShape[3] is 4.');
+    tf.dispose([x, dy]);
+  });
+});
