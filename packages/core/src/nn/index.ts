@@ -1,5 +1,5 @@
 export { Module, type Parameter, type Buffer } from './module.js';
-export { stateDict, loadStateDict, type StateDict, type StateTensor, type StateDType, type LoadReport, type LoadOptions } from './state-dict.js';
+export { stateDict, loadStateDict, type LoadReport, type LoadOptions } from './state-dict.js';
 export { torchToTf, tfToTorch, torchShape, permute, nchwToNhwc, nhwcToNchw, type TorchLayout, type HostTensor } from './layout.js';
 export { seedInit, currentInitRng, uniform, normal, truncNormal, defaultWeight, kaimingNormalFanOut } from './init.js';
 export { Conv2d, type Conv2dOptions } from './layers/conv2d.js';

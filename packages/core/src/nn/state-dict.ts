@@ -8,17 +8,10 @@ import * as tf from '@tensorflow/tfjs';
 import { CmidError } from '../runtime/errors.js';
 import { tfToTorch, torchShape, torchToTf } from './layout.js';
 import type { Module } from './module.js';
+import { toFloat32, type CheckpointTensor, type StateDict } from '../checkpoint/tensor.js';
 
-export type StateDType = 'float32' | 'float16' | 'bfloat16' | 'float64' | 'int64' | 'int32' | 'int16' | 'int8' | 'uint8' | 'bool';
-
-export interface StateTensor {
-  dtype: StateDType;
-  shape: number[];
-  /** Values in PyTorch layout, row-major. float16/bfloat16 must be converted to Float32Array first. */
-  data: Float32Array | Float64Array | Int32Array | Int16Array | Int8Array | Uint8Array | BigInt64Array;
-}
-
-export type StateDict = Map<string, StateTensor>;
+// One state-dict type for the whole toolkit: the checkpoint readers' (PyTorch layout, any dtype).
+export type { StateDict, CheckpointTensor as StateTensor };
 
 export interface LoadReport {
   loaded: string[];
@@ -42,13 +35,7 @@ export function stateDict(module: Module): StateDict {
   return out;
 }
 
-function toFloat32(t: StateTensor): Float32Array {
-  if (t.data instanceof Float32Array) return t.data;
-  if (t.data instanceof BigInt64Array) return Float32Array.from(t.data, (v) => Number(v));
-  return Float32Array.from(t.data as ArrayLike<number>);
-}
-
-function toInt32(t: StateTensor): Int32Array {
+function toInt32(t: CheckpointTensor): Int32Array {
   if (t.data instanceof BigInt64Array) return Int32Array.from(t.data, (v) => Number(v));
   return Int32Array.from(t.data as ArrayLike<number>);
 }
