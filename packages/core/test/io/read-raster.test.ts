@@ -1,0 +1,224 @@
+/**
+ * readRaster/openRaster on the shared real samples (shared/data/real, see its SOURCES.md).
+ *
+ * The expected facts were obtained independently of our code with GDAL 3.6.2 (Debian gdal-bin, libtiff/libpng/
+ * libjpeg), run with GDAL_PAM_ENABLED=NO:
+ *   gdalinfo -json -stats <file>                 -> size, band types, block size, overviews, nodata, geotransform, EPSG, min/max
+ *   gdallocationinfo -valonly <file> <col> <row> -> the pixel values in VALUES below
+ * JPEG-compressed pixels are compared within +-3 (chroma upsampling differs between GDAL's libjpeg and
+ * geotiff.js/mozjpeg); everything else exactly.
+ */
+import { describe, expect, it } from 'vitest';
+import { join } from 'node:path';
+import { CmidError } from '../../src/runtime/errors.js';
+import { openRaster, readRaster, type RasterData } from '../../src/io/read-raster.js';
+import { HAVE_REAL, REAL } from './helpers.js';
+
+interface Facts {
+  file: string;
+  size: [number, number, number];
+  dtype: string;
+  block?: [number, number];
+  overviews?: number;
+  noData?: number;
+  transform?: number[];
+  epsg?: number;
+  /** [col, row] -> band values, from gdallocationinfo */
+  values: Array<[number, number, number[]]>;
+  tolerance?: number;
+  max?: number;
+}
+
+const GEOTIFFS: Facts[] = [
+  { file: 'geotiff/RGB.byte.tif', size: [791, 718, 3], dtype: 'uint8', block: [791, 3], overviews: 0, noData: 0,
+    transform: [101985, 300.0379266750948, 0, 2826915, 0, -300.041782729805], epsg: 32618,
+    values: [[0, 0, [0, 0, 0]], [399, 511, [6, 8, 8]], [255, 255, [39, 47, 21]], [499, 649, [23, 51, 49]], [223, 223, [24, 113, 146]], [300, 123, [14, 37, 31]]] },
+  { file: 'geotiff/byte.tif', size: [20, 20, 1], dtype: 'uint8', block: [20, 20], overviews: 0,
+    transform: [440720, 60, 0, 3751320, 0, -60], epsg: 26711, max: 255,
+    values: [[0, 0, [107]], [5, 7, [123]], [12, 11, [107]], [19, 19, [107]]] },
+  { file: 'geotiff/cogeo.tif', size: [1024, 1024, 3], dtype: 'uint8', block: [512, 512], overviews: 6,
+    transform: [14321853.115736904, 0.5971640348434448, 0, 4533021.525424092, 0, -0.5971640348434448], epsg: 3857, tolerance: 3,
+    values: [[0, 0, [228, 226, 231]], [5, 7, [125, 132, 138]], [100, 200, [79, 107, 128]], [399, 511, [237, 237, 237]], [1023, 1023, [88, 97, 104]], [300, 123, [47, 65, 77]]] },
+  { file: 'geotiff/float_raster_with_nodata.tif', size: [13, 12, 1], dtype: 'float32', block: [13, 12], overviews: 0, noData: -3.4e38,
+    transform: [6301612.204093784, 500, 0, 3314112.2306177607, 0, -500], epsg: undefined,
+    values: [[0, 0, [0]], [5, 7, [Math.fround(-3.4e38)]], [12, 11, [Math.fround(-3.4e38)]]] },
+  { file: 'geotiff/tiff_1channel_uint16.tif', size: [500, 650, 1], dtype: 'uint16', block: [256, 256], overviews: 0,
+    transform: [-115.2474426, 2.7000000000043656e-6, 0, 36.2002526999, 0, -2.699999999993434e-6], epsg: 4326, max: 2047,
+    values: [[0, 0, [290]], [100, 200, [369]], [399, 511, [239]], [255, 255, [604]], [499, 649, [529]], [19, 19, [171]]] },
+  { file: 'geotiff/tiff_1channel_float.tif', size: [500, 650, 1], dtype: 'float32', block: [256, 256], overviews: 0,
+    transform: [-115.2474426, 2.7000000000043656e-6, 0, 36.2002526999, 0, -2.699999999993434e-6], epsg: 4326,
+    values: [[0, 0, [0.25390625]], [100, 200, [0.32421875]], [255, 255, [0.53125]], [499, 649, [0.46484375]]] },
+  { file: 'multispectral/oscd/images/bercy/imgs_2/T31UDQ_20170829T105019_B08.tif', size: [360, 395, 1], dtype: 'uint16',
+    block: [360, 11], overviews: 0, transform: [2.35931396484, 0.0001163482666111, 0, 48.8666344599, 0, -0.0001164052037975], epsg: 4326,
+    max: 22425, values: [] },
+  { file: 'multispectral/oscd/labels/bercy/cm/bercy-cm.tif', size: [360, 395, 1], dtype: 'uint8', block: [360, 22], overviews: 0,
+    transform: undefined, max: 2, values: [] },
+];
+
+const IMAGES: Facts[] = [
+  { file: 'scenes/airport.jpg', size: [224, 224, 3], dtype: 'uint8', tolerance: 2,
+    values: [[0, 0, [215, 211, 208]], [5, 7, [199, 192, 186]], [100, 200, [178, 171, 178]], [223, 223, [188, 183, 189]]] },
+  { file: 'scenes/jpeg_3channel_uint8.jpeg', size: [500, 650, 3], dtype: 'uint8', tolerance: 2,
+    values: [[0, 0, [71, 101, 111]], [399, 511, [55, 48, 40]], [255, 255, [140, 183, 192]], [499, 649, [121, 141, 132]]] },
+  { file: 'cd/levir-cd/A/test_2_0000_0000.png', size: [256, 256, 3], dtype: 'uint8',
+    values: [[0, 0, [0, 21, 22]], [5, 7, [43, 70, 51]], [255, 255, [39, 53, 38]], [223, 223, [117, 101, 78]]] },
+  { file: 'cd/levir-cd/label/test_2_0000_0000.png', size: [256, 256, 1], dtype: 'uint8', max: 255,
+    values: [[0, 0, [255]], [5, 7, [0]], [223, 223, [255]]] },
+  { file: 'potsdam-vaihingen/potsdam/ann_dir/2_10_0_0_512_512.png', size: [512, 512, 1], dtype: 'uint8', max: 5,
+    values: [[0, 0, [3]], [399, 511, [2]], [255, 255, [1]], [12, 11, [4]]] },
+  { file: 'multispectral/oscd/labels/bercy/cm/cm.png', size: [360, 395, 4], dtype: 'uint8',
+    values: [[0, 0, [0, 0, 0, 255]], [300, 123, [0, 0, 0, 255]]] },
+  { file: 'dota/images/P2805__1024__0___0.png', size: [1024, 1024, 3], dtype: 'uint8',
+    values: [[0, 0, [0, 0, 0]], [100, 200, [110, 104, 92]], [790, 717, [153, 155, 142]], [1023, 1023, [165, 168, 160]]] },
+];
+
+function pixel(r: RasterData, col: number, row: number): number[] {
+  const o = (row * r.width + col) * r.bands;
+  return Array.from(r.data.subarray(o, o + r.bands));
+}
+
+function checkFacts(f: Facts, r: RasterData): void {
+  for (const [col, row, expected] of f.values) {
+    const got = pixel(r, col, row);
+    if (f.tolerance === undefined) expect(got, `${f.file} [${col},${row}]`).toEqual(expected);
+    else got.forEach((v, i) => expect(Math.abs(v - expected[i]!), `${f.file} [${col},${row}] band ${i}: ${v} vs ${expected[i]}`).toBeLessThanOrEqual(f.tolerance!));
+  }
+  if (f.max !== undefined) {
+    let max = -Infinity;
+    for (const v of r.data) if (v > max) max = v;
+    expect(max).toBe(f.max);
+  }
+}
+
+describe.skipIf(!HAVE_REAL)('real GeoTIFFs open with the size/bands/dtype/georef gdalinfo reports', () => {
+  it.each(GEOTIFFS.map((f) => [f.file, f] as const))('%s', async (_name, f) => {
+    const r = await openRaster(join(REAL, f.file));
+    try {
+      expect([r.width, r.height, r.bands]).toEqual(f.size);
+      expect(r.dtype).toBe(f.dtype);
+      expect([r.tileWidth, r.tileHeight]).toEqual(f.block);
+      expect(r.overviews.length).toBe(f.overviews);
+      expect(r.noData).toBe(f.noData);
+      if (f.transform === undefined) expect(r.geo).toBeUndefined();
+      // gdalinfo -json prints ~15 significant digits
+      else r.geo!.transform.forEach((v, i) => expect(Math.abs(v - f.transform![i]!)).toBeLessThanOrEqual(1e-12 * Math.max(1, Math.abs(v))));
+      expect(r.geo?.epsg).toBe(f.epsg);
+      const full = await r.read();
+      expect(full.data.length).toBe(f.size[0] * f.size[1] * f.size[2]);
+      checkFacts(f, full);
+    } finally {
+      await r.close();
+    }
+  });
+
+  it('cogeo.tif: overviews 512..16, overview read, outputSize picks an overview', async () => {
+    const r = await openRaster(join(REAL, 'geotiff/cogeo.tif'));
+    expect(r.overviews).toEqual([512, 256, 128, 64, 32, 16].map((s) => ({ width: s, height: s })));
+    const o1 = await r.read({ overview: 1 });
+    expect([o1.width, o1.height, o1.bands]).toEqual([512, 512, 3]);
+    expect(o1.geo?.transform[1]).toBeCloseTo(0.5971640348434448 * 2, 12);
+    const w = await r.read({ overview: 2, window: { x: 512, y: 256, width: 256, height: 512 } });
+    expect([w.width, w.height]).toEqual([64, 128]);
+    const auto = await r.read({ outputSize: { width: 100, height: 100 } });
+    expect([auto.width, auto.height]).toEqual([100, 100]);
+    // the mean colour survives downsampling (full-res mean ~119.3 over the three bands)
+    const mean = (a: Float32Array): number => a.reduce((s, v) => s + v, 0) / a.length;
+    expect(Math.abs(mean(o1.data) - mean((await r.read()).data))).toBeLessThan(2);
+    await r.close();
+  });
+});
+
+describe.skipIf(!HAVE_REAL)('real PNG/JPEG scenes decode with the right size, channels and pixels', () => {
+  it.each(IMAGES.map((f) => [f.file, f] as const))('%s', async (_name, f) => {
+    const r = await readRaster(join(REAL, f.file));
+    expect([r.width, r.height, r.bands]).toEqual(f.size);
+    expect(r.dtype).toBe(f.dtype);
+    expect(r.geo).toBeUndefined();
+    checkFacts(f, r);
+  });
+});
+
+describe.skipIf(!HAVE_REAL)('windows, bands and fill on real files', () => {
+  const region = (full: RasterData, x: number, y: number, w: number, h: number, bands: number[]): number[] => {
+    const out: number[] = [];
+    for (let r = y; r < y + h; r++) for (let c = x; c < x + w; c++) for (const b of bands) out.push(full.data[(r * full.width + c) * full.bands + b]!);
+    return out;
+  };
+  it.each([
+    ['geotiff/RGB.byte.tif', { x: 200, y: 100, width: 301, height: 257 }, [2, 0]],
+    ['geotiff/tiff_1channel_uint16.tif', { x: 250, y: 240, width: 250, height: 410 }, [0]], // crosses tile edges, reaches the corner
+    ['geotiff/cogeo.tif', { x: 500, y: 300, width: 100, height: 400 }, [0, 1, 2]],
+    ['dota/images/P2805__1024__0___0.png', { x: 17, y: 900, width: 333, height: 124 }, [1]],
+    ['scenes/airport.jpg', { x: 0, y: 100, width: 224, height: 24 }, [2, 1, 0]],
+  ] as const)('%s window %o bands %o equals the same region of a full read', async (file, window, bands) => {
+    const full = await readRaster(join(REAL, file));
+    const win = await readRaster(join(REAL, file), { window, bands });
+    expect([win.width, win.height, win.bands]).toEqual([window.width, window.height, bands.length]);
+    expect(Array.from(win.data)).toEqual(region(full, window.x, window.y, window.width, window.height, [...bands]));
+    if (full.geo !== undefined) {
+      const [a, b, , d, , f] = full.geo.transform;
+      expect(win.geo?.transform[0]).toBeCloseTo(a + window.x * b, 6);
+      expect(win.geo?.transform[3]).toBeCloseTo(d + window.y * f, 6);
+    }
+  });
+
+  it('a window past the edge is an error without fillValue and padded with it', async () => {
+    const file = join(REAL, 'geotiff/byte.tif');
+    const window = { x: 15, y: -2, width: 10, height: 6 };
+    const err = await readRaster(file, { window }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(CmidError);
+    expect((err as CmidError).file).toBe(file);
+    expect((err as CmidError).message).toMatch(/extends past the image \(20x20\).*fillValue/);
+    const full = await readRaster(file);
+    const r = await readRaster(file, { window, fillValue: -1 });
+    expect([r.width, r.height]).toEqual([10, 6]);
+    for (let y = 0; y < 6; y++) for (let x = 0; x < 10; x++) {
+      const sx = 15 + x;
+      const sy = -2 + y;
+      const expected = sx < 20 && sy >= 0 ? full.data[sy * 20 + sx] : -1;
+      expect(r.data[y * 10 + x]).toBe(expected);
+    }
+    expect(r.geo?.transform).toEqual([440720 + 15 * 60, 60, 0, 3751320 + 2 * 60, 0, -60]);
+    const outside = await readRaster(file, { window: { x: 100, y: 100, width: 3, height: 3 }, fillValue: 7 });
+    expect(Array.from(outside.data)).toEqual(new Array(9).fill(7));
+  });
+
+  it('readNative keeps the file dtype', async () => {
+    const r = await openRaster(join(REAL, 'geotiff/tiff_1channel_uint16.tif'));
+    const n = await r.readNative({ window: { x: 255, y: 255, width: 2, height: 2 } });
+    expect(n.data).toBeInstanceOf(Uint16Array);
+    expect(n.data[0]).toBe(604);
+    await expect(r.readNative({ window: { x: -1, y: 0, width: 2, height: 2 }, fillValue: -1 })).rejects.toThrow(/does not fit the file's uint16/);
+    await r.close();
+  });
+});
+
+describe.skipIf(!HAVE_REAL)('errors name the file and the fix', () => {
+  it.each([
+    ['geotiff/broken-zero-byte.tif', /empty \(0 bytes\)/],
+    ['cd/broken-zero-byte.png', /empty \(0 bytes\)/],
+    ['geotiff/broken-truncated-RGB.byte.tif', /truncated or corrupt/],
+    ['geotiff/broken-truncated-tiff_1channel_uint16.tif', /3 of 6 tiles .* past the end of the file/],
+    ['cd/broken-truncated-levir-B-test_2_0000_0000.png', /truncated or corrupt/],
+    ['scenes/broken-truncated-airport.jpg', /truncated or corrupt/],
+    ['dota/labelTxt/P2805__1024__0___0.txt', /unsupported image format/],
+    ['geotiff/no-such-file.tif', /no such file/],
+  ])('%s', async (file, re) => {
+    const path = join(REAL, file);
+    const err = await readRaster(path).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(CmidError);
+    expect((err as CmidError).kind).toBe('input');
+    expect((err as CmidError).file).toBe(path);
+    expect((err as CmidError).message).toContain(path);
+    expect((err as CmidError).message).toMatch(re);
+  });
+
+  it('band index beyond the band count, bad overview, empty window', async () => {
+    const path = join(REAL, 'geotiff/RGB.byte.tif');
+    await expect(readRaster(path, { bands: [0, 3] })).rejects.toThrow(/band index 3 is out of range: the file has 3 band\(s\), valid indices are 0\.\.2/);
+    await expect(readRaster(path, { overview: 1 })).rejects.toThrow(/no overviews/);
+    await expect(readRaster(path, { window: { x: 0, y: 0, width: 0, height: 5 } })).rejects.toThrow(/is empty/);
+    const err = await readRaster(path, { bands: [5] }).catch((e: unknown) => e);
+    expect((err as CmidError).file).toBe(path);
+  });
+});
