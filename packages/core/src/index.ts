@@ -33,3 +33,22 @@ export * from './nn/index.js';
 // --- backbones
 export { ResNet, resnet18, resnet50, RESNET_VARIANTS, type ResNetOptions, type ResNetVariant } from './backbones/resnet.js';
 export type { Backbone, FeatureInfo } from './backbones/feature-info.js';
+export { SwinTransformer, swin_t, swin_b, SWIN_VARIANTS, fromMicrosoftKeys, relativePositionIndex, shiftWindowMask, type SwinOptions, type SwinVariant } from './backbones/swin.js';
+export { VisionTransformer, vit_b16, VIT_VARIANTS, resamplePosEmbed, bicubicMatrix, bicubicResize, sincosPosEmbed, type VitOptions, type VitVariant } from './backbones/vit.js';
+export { BACKBONES, ALIASES, createBackbone, resolveBackboneName, isBackboneName, type BackboneName, type BackboneOptions } from './backbones/registry.js';
+
+// --- checkpoint: .pth (torch zip) and safetensors IO on plain typed arrays, key remapping, CMID extraction
+export { readPth, type Checkpoint, type ReadPthOptions, type OpaqueObject } from './checkpoint/pth/read-pth.js';
+export { findStateDict, isStateDict, STATE_DICT_KEYS, type FoundStateDict } from './checkpoint/state-dict.js';
+export { readSafetensors, decodeSafetensors, encodeSafetensors, writeSafetensors, type Safetensors } from './checkpoint/safetensors.js';
+export { stripPrefix, remapKeys, detectPrefix, stripCommonPrefixes, COMMON_PREFIXES, type RemapRule } from './checkpoint/remap.js';
+export { extractBackbone, CMID_ENCODER_PREFIXES, type ExtractOptions } from './checkpoint/extract.js';
+export {
+  toFloat32,
+  float32ToBfloat16,
+  isCheckpointTensor,
+  type CheckpointDtype,
+  type CheckpointTensor,
+  type StateDict,
+  type TensorArray,
+} from './checkpoint/tensor.js';

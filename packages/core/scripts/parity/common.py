@@ -38,3 +38,4 @@ def randomize_bn(model, gen):
                 m.bias.copy_(0.1 * torch.randn(m.bias.shape, generator=gen))
                 m.running_mean.copy_(0.1 * torch.randn(m.running_mean.shape, generator=gen))
                 m.running_var.copy_(1 + 0.2 * torch.rand(m.running_var.shape, generator=gen))
+

@@ -24,9 +24,9 @@ for arch in archs:
     model = getattr(torchvision.models, arch)()
     model.fc = torch.nn.Identity()
     randomize_bn(model, gen)
-    sd = {k: v for k, v in model.state_dict().items()}
+    x = torch.randn(4, 3, size, size, generator=gen)
+    sd = {k: v.clone() for k, v in model.state_dict().items()}  # state_dict() returns live views
     torch.save(sd, f"{out_dir}/{arch}.pth")
-    x = torch.randn(2, 3, size, size, generator=gen)
     expected = {"input": x}
 
     def stages(m, inp):
@@ -44,6 +44,14 @@ for arch in archs:
             expected[f"eval_layer{i + 1}"] = o
         expected["eval_pooled"] = model(x)
 
+    # float64 reference of the train-mode forward: PyTorch's own float32 error against it bounds what two
+    # correct float32 implementations can agree to (about 1e-4 for ResNet-50 with batch statistics)
+    m64 = getattr(torchvision.models, arch)()
+    m64.fc = torch.nn.Identity()
+    m64.load_state_dict(sd)
+    m64 = m64.double().train()
+    with torch.no_grad():
+        expected["train_layer4_f64"] = stages(m64, x.double())[-1].float()
     model.train()
     with torch.no_grad():
         outs = stages(model, x)
@@ -51,7 +59,7 @@ for arch in archs:
         expected["train_pooled"] = outs[-1].mean(dim=(2, 3))
     for k, v in model.state_dict().items():
         if "running_" in k or "num_batches_tracked" in k:
-            expected[f"after_train_forward.{k}"] = v
+            expected[f"after_train_forward.{k}"] = v.clone()
 
     if arch == "resnet18":
         # one SGD step from the saved weights, train mode, on a fixed linear head
@@ -63,18 +71,20 @@ for arch in archs:
             head.bias.copy_(0.01 * torch.randn(5, generator=gen))
         expected["head.weight"] = head.weight.detach().clone()
         expected["head.bias"] = head.bias.detach().clone()
-        labels = torch.tensor([1, 3])
+        labels = torch.tensor([1, 3, 0, 4])
         expected["labels"] = labels
         opt = torch.optim.SGD(list(model.parameters()) + list(head.parameters()), lr=0.1, momentum=0.9, weight_decay=1e-4)
         loss = torch.nn.functional.cross_entropy(head(model(x)), labels)
         opt.zero_grad()
         loss.backward()
+        for k, p in model.named_parameters():
+            expected[f"grad.{k}"] = p.grad.detach().clone()
         opt.step()
         expected["sgd_loss"] = loss.detach().reshape(1)
         for k, v in model.state_dict().items():
-            expected[f"after_sgd.{k}"] = v
-        expected["after_sgd.head.weight"] = head.weight.detach()
-        expected["after_sgd.head.bias"] = head.bias.detach()
+            expected[f"after_sgd.{k}"] = v.clone()
+        expected["after_sgd.head.weight"] = head.weight.detach().clone()
+        expected["after_sgd.head.bias"] = head.bias.detach().clone()
 
     save_safetensors(expected, f"{out_dir}/{arch}.expected.safetensors", {"arch": arch, "torch": torch.__version__})
     print(f"wrote {arch}")
