@@ -33,6 +33,7 @@ export * from './nn/index.js';
 // --- backbones
 export { ResNet, resnet18, resnet50, RESNET_VARIANTS, type ResNetOptions, type ResNetVariant } from './backbones/resnet.js';
 export type { Backbone, FeatureInfo } from './backbones/feature-info.js';
+export { adaptInputChannels, adaptStateDictChannels, FIRST_LAYER_KEYS } from './backbones/adapt-channels.js';
 export { SwinTransformer, swin_t, swin_b, SWIN_VARIANTS, fromMicrosoftKeys, relativePositionIndex, shiftWindowMask, type SwinOptions, type SwinVariant } from './backbones/swin.js';
 export { VisionTransformer, vit_b16, VIT_VARIANTS, resamplePosEmbed, bicubicMatrix, bicubicResize, sincosPosEmbed, type VitOptions, type VitVariant } from './backbones/vit.js';
 export { BACKBONES, ALIASES, createBackbone, resolveBackboneName, isBackboneName, type BackboneName, type BackboneOptions } from './backbones/registry.js';

@@ -72,3 +72,18 @@ describe('ONNX export', () => {
     expect(() => exportFunction(({ x: a }) => tf.cumsum(a!, 1), { x }, {}, { dynamicBatch: false })).toThrow(/kernel "Cumsum" has no ONNX lowering yet/);
   });
 });
+
+describe('ONNX export of the full-size backbones', () => {
+  it('ResNet-50 (x=[1,64,64,3]) and Swin-T (x=[1,224,224,3]) run in onnxruntime and match tfjs to 1e-4', async () => {
+    const { createBackbone } = await import('../../src/backbones/registry.js');
+    for (const [name, size] of [['resnet50', 64], ['swin_t', 224]] as const) {
+      seedInit(7);
+      const m = createBackbone(name);
+      const x = tf.tensor4d(randomArray(size * size * 3, 20), [1, size, size, 3]);
+      const { model, eagerOutputs } = exportModule(m as never, x);
+      const got = await runOnnx(model, { input: x });
+      expectClose(got.output!, eagerOutputs[0]!.dataSync(), 1e-4, 0, name);
+      m.dispose();
+    }
+  });
+});
