@@ -148,15 +148,13 @@ function encodeGraph(g: IrGraph, batchDims: boolean[][] | undefined, options: Ex
   g.outputs.forEach((id, i) => {
     if (!names.has(id)) names.set(id, unique(g.outputNames[i]!));
   });
-  const paramInputs: ValueInfoProto[] = [];
-  for (const id of g.params) {
-    const v = g.values[id]!;
-    const n = ctx.name(id);
-    if (paramsAsInputs) paramInputs.push({ name: n, elemType: DT[v.dtype], shape: v.shape });
-  }
   for (const node of g.nodes) {
     if (!node.folded || node.outputs.some((o) => unfold.has(o))) lowerNode(node, ctx);
   }
+  // parameters are named (and become initializers) only when a node uses them; as inputs, likewise
+  const paramInputs: ValueInfoProto[] = paramsAsInputs
+    ? g.params.filter((id) => names.has(id)).map((id) => ({ name: names.get(id)!, elemType: DT[g.values[id]!.dtype], shape: g.values[id]!.shape }))
+    : [];
   // outputs that are graph inputs or constants need an Identity to be graph outputs of their own name
   const outputs: ValueInfoProto[] = g.outputs.map((id, i) => {
     const v = g.values[id]!;

@@ -3,3 +3,4 @@ export type { ModelProto, GraphProto, NodeProto, TensorProto, ValueInfoProto, At
 export { createSession, loadOrt, type SessionOptions, type ExecutionProvider } from './session.js';
 export { exportFunction, exportModule, type ExportOptions, type ExportResult } from './export.js';
 export { LOWERINGS } from './lower.js';
+export { OnnxRunner, normalizeNhwc, type Normalization } from './runner.js';

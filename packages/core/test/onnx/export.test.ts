@@ -87,3 +87,24 @@ describe('ONNX export of the full-size backbones', () => {
     }
   });
 });
+
+describe('OnnxRunner', () => {
+  it('runs an exported model on NHWC arrays with the same normalisation as the tfjs path', async () => {
+    const { OnnxRunner, normalizeNhwc } = await import('../../src/index.js');
+    seedInit(9);
+    const m = resnet18({ baseWidth: 8 });
+    const norm = { mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] };
+    const raw = randomArray(2 * 32 * 32 * 3, 30, 0, 1);
+    const { model } = exportModule(m, tf.zeros([1, 32, 32, 3]));
+    const runner = await OnnxRunner.load(model, { threads: 1, normalization: norm });
+    const got = await runner.run(raw, [2, 32, 32, 3]);
+    m.eval();
+    const want = m.forward(tf.tensor4d(normalizeNhwc(raw, 3, norm), [2, 32, 32, 3])).dataSync();
+    expect(got.shape).toEqual([2, 64]);
+    expectClose(got.data, want, 1e-4);
+    await expect(runner.run(raw.subarray(1), [2, 32, 32, 3])).rejects.toThrow(/do not fill shape/);
+    expect(() => normalizeNhwc(raw, 4, norm)).toThrow(/4 bands but mean\/std have 3\/3/);
+    await runner.release();
+    m.dispose();
+  });
+});

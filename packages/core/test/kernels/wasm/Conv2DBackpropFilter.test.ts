@@ -3,11 +3,12 @@ import * as tf from '@tensorflow/tfjs';
 import { checkGradFiniteDiff, expectClose, onBackend, randomArray } from '../../../src/testing/index.js';
 import { initBackend } from '../../../src/index.js';
 import {
+  convName, convDyShape, type ConvCase,
   adjointReference, expectSameOnBackends, padName, rand, shapeName, size, wasmCounts, type Pad, type Rounding,
 } from './conv-cases.js';
 
 type S4 = [number, number, number, number];
-interface Case { x: S4; f: S4; s: number | [number, number]; pad: Pad; round?: Rounding }
+type Case = ConvCase;
 
 const CASES: Case[] = [
   { x: [1, 5, 5, 1], f: [1, 1, 1, 1], s: 1, pad: 'valid' },
@@ -30,14 +31,8 @@ const CASES: Case[] = [
   { x: [3, 10, 10, 8], f: [3, 3, 8, 16], s: 1, pad: 'same' },
 ];
 
-function name(c: Case): string {
-  const s = Array.isArray(c.s) ? c.s.join('x') : c.s;
-  return `x=${shapeName(c.x)} f=${shapeName(c.f)} s=${s} pad=${padName(c.pad)}${c.round ? ` round=${c.round}` : ''}`;
-}
-
-function dyShape(c: Case): S4 {
-  return tf.backend_util.computeConv2DInfo(c.x, c.f, c.s, 1, c.pad, c.round).outShape as S4;
-}
+const name = convName;
+const dyShape = convDyShape;
 
 describe('Conv2DBackpropFilter on wasm vs cpu', () => {
   for (const [i, c] of CASES.entries()) {

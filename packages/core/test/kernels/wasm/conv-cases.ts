@@ -122,3 +122,15 @@ export function cpuIsReference(c: DwCase): { kernel: boolean; grad: boolean } {
   const dilated = c.d !== undefined && c.d !== 1;
   return { kernel: !dilated, grad: !dilated && c.round === undefined };
 }
+
+/** A conv case for the Conv2D backprop tests: NHWC x, HWIO filter, strides, padding, rounding. */
+export interface ConvCase { x: S4; f: S4; s: number | [number, number]; pad: Pad; round?: Rounding }
+
+export function convName(c: ConvCase): string {
+  const s = Array.isArray(c.s) ? c.s.join('x') : c.s;
+  return `x=${shapeName(c.x)} f=${shapeName(c.f)} s=${s} pad=${padName(c.pad)}${c.round ? ` round=${c.round}` : ''}`;
+}
+
+export function convDyShape(c: ConvCase): S4 {
+  return tf.backend_util.computeConv2DInfo(c.x, c.f, c.s, 1, c.pad, c.round).outShape as S4;
+}
