@@ -6,21 +6,14 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { Module } from '../nn/module.js';
+import { ModuleList } from '../nn/module-list.js';
 import { Conv2d } from '../nn/layers/conv2d.js';
 import { BatchNorm2d } from '../nn/layers/batch-norm.js';
 import { globalAvgPool, maxPool2d } from '../nn/layers/pool.js';
 import type { Backbone, FeatureInfo } from './feature-info.js';
 
-class Sequential extends Module {
-  readonly items: Module[] = [];
-  add<M extends Module>(m: M): M {
-    this.items.push(this.child(String(this.items.length), m));
-    return m;
-  }
-}
-
 /** The projection shortcut: downsample.0 (1x1 conv) and downsample.1 (BN). */
-class Downsample extends Sequential {
+class Downsample extends ModuleList {
   readonly conv: Conv2d;
   readonly bn: BatchNorm2d;
   constructor(inC: number, outC: number, stride: number) {
@@ -88,7 +81,7 @@ class Bottleneck extends Module implements Block {
   }
 }
 
-class Stage extends Sequential {
+class Stage extends ModuleList {
   forward(x: tf.Tensor4D): tf.Tensor4D {
     let h = x;
     for (const b of this.items as Block[]) h = b.forward(h);

@@ -21,6 +21,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { Module } from '../nn/module.js';
+import { ModuleList } from '../nn/module-list.js';
 import { Conv2d } from '../nn/layers/conv2d.js';
 import { Linear } from '../nn/layers/linear.js';
 import { LayerNorm } from '../nn/layers/layer-norm.js';
@@ -67,22 +68,6 @@ export interface SwinOptions {
   padSmallMap?: boolean;
   /** Source of the drop-path masks. Default: a generator seeded from the current init Rng. */
   rng?: Rng;
-}
-
-/** A module whose children are numbered like nn.Sequential / nn.ModuleList. */
-class ModuleList<M extends Module> extends Module {
-  readonly items: M[] = [];
-  push(m: M): M {
-    this.items.push(this.child(String(this.items.length), m));
-    return m;
-  }
-}
-
-/** Named-children container (mmcv's nested Sequentials). */
-class Container extends Module {
-  add<M extends Module>(name: string, m: M): M {
-    return this.child(name, m);
-  }
 }
 
 /** Pads an NHWC map with zeros at the bottom and right. */
@@ -272,9 +257,9 @@ class FFN extends Module {
   readonly fc2: Linear;
   constructor(dim: number, hidden: number) {
     super();
-    const layers = this.child('layers', new Container());
-    this.fc1 = layers.add('0', new Container()).add('0', new Linear(dim, hidden));
-    this.fc2 = layers.add('1', new Linear(hidden, dim));
+    const layers = this.child('layers', new ModuleList()); // mmcv FFN keys: layers.0.0 (Linear), layers.1
+    this.fc1 = layers.add(new ModuleList()).add(new Linear(dim, hidden));
+    this.fc2 = layers.add(new Linear(hidden, dim));
   }
   forward(x: tf.Tensor): tf.Tensor {
     return this.fc2.forward(gelu(this.fc1.forward(x)));
@@ -362,7 +347,7 @@ class SwinStage extends Module {
   constructor(blocks: SwinBlock[], downsample: PatchMerging | undefined) {
     super();
     this.blocks = this.child('blocks', new ModuleList<SwinBlock>());
-    for (const b of blocks) this.blocks.push(b);
+    for (const b of blocks) this.blocks.add(b);
     this.downsample = downsample === undefined ? undefined : this.child('downsample', downsample);
   }
 }
@@ -419,7 +404,7 @@ export class SwinTransformer extends Module implements Backbone {
         blocks.push(new SwinBlock(dim, numHeads[s]!, windowSize, b % 2 === 1, mlpRatio, qkvBias, dpr[k++]!, padSmallMap, this.masks, rng));
       }
       const down = s < nStages - 1 ? new PatchMerging(dim, 2 * dim) : undefined;
-      this.stages.push(stageList.push(new SwinStage(blocks, down)));
+      this.stages.push(stageList.add(new SwinStage(blocks, down)));
       this.featureInfo.push({ name: `stages.${s}`, channels: dim, stride: patchSize * 2 ** s });
     }
     this.norms = [];

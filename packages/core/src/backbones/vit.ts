@@ -14,6 +14,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { Module } from '../nn/module.js';
+import { ModuleList } from '../nn/module-list.js';
 import { Conv2d } from '../nn/layers/conv2d.js';
 import { Linear } from '../nn/layers/linear.js';
 import { LayerNorm } from '../nn/layers/layer-norm.js';
@@ -230,14 +231,6 @@ class PatchEmbed extends Module {
   }
 }
 
-class ModuleList<M extends Module> extends Module {
-  readonly items: M[] = [];
-  push(m: M): M {
-    this.items.push(this.child(String(this.items.length), m));
-    return m;
-  }
-}
-
 export class VisionTransformer extends Module implements Backbone {
   readonly clsToken: tf.Variable;
   readonly posEmbed: tf.Variable;
@@ -296,7 +289,7 @@ export class VisionTransformer extends Module implements Backbone {
     this.blocks = this.child('blocks', new ModuleList<VitBlock>());
     for (let i = 0; i < depth; i++) {
       const p = depth === 1 ? 0 : (dropPathRate * i) / (depth - 1);
-      const block = this.blocks.push(new VitBlock(embedDim, numHeads, mlpRatio, qkvBias, eps, p, rng));
+      const block = this.blocks.add(new VitBlock(embedDim, numHeads, mlpRatio, qkvBias, eps, p, rng));
       for (const l of [block.attn.qkv, block.attn.proj, block.mlp.fc1, block.mlp.fc2]) xavier(l);
     }
     this.norm = globalPool === 'token' ? this.child('norm', new LayerNorm(embedDim, eps)) : undefined;

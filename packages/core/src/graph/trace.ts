@@ -42,7 +42,6 @@ export function trace(f: (inputs: Record<string, tf.Tensor>) => tf.Tensor | tf.T
   };
   const byKey = new Map<string, number>(); // `${tag}|${shape}` -> value id
   const byTag = new Map<number, number>(); // tag -> some value id with that data
-  const named = new Map<number, { kind: 'input' | 'param'; name: string; shape: number[] }>();
   const key = (info: tf.TensorInfo) => `${tagOf(info.dataId)}|${info.shape.join(',')}`;
   const dtypeOf = (d: string): IrDType => (d === 'int32' ? 'int32' : d === 'bool' ? 'bool' : 'float32');
 
@@ -58,11 +57,9 @@ export function trace(f: (inputs: Record<string, tf.Tensor>) => tf.Tensor | tf.T
   const paramIds: number[] = [];
   for (const [name, t] of Object.entries(spec.inputs)) {
     inputIds.push(addValue({ shape: [...t.shape], dtype: dtypeOf(t.dtype), kind: 'input', name }, t));
-    named.set(tagOf(t.dataId), { kind: 'input', name, shape: [...t.shape] });
   }
   for (const [name, t] of Object.entries(spec.params ?? {})) {
     paramIds.push(addValue({ shape: [...t.shape], dtype: dtypeOf(t.dtype), kind: 'param', name }, t));
-    named.set(tagOf(t.dataId), { kind: 'param', name, shape: [...t.shape] });
   }
 
   const readConst = (info: tf.TensorInfo): Float32Array | Int32Array | Uint8Array => {

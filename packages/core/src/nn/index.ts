@@ -9,3 +9,4 @@ export { LayerNorm } from './layers/layer-norm.js';
 export { gelu, relu } from './layers/activations.js';
 export { maxPool2d, globalAvgPool } from './layers/pool.js';
 export { dropPath } from './layers/drop-path.js';
+export { ModuleList } from './module-list.js';

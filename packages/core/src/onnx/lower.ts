@@ -7,7 +7,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { CmidError } from '../runtime/errors.js';
 import type { IrGraph, IrNode, IrValue } from '../graph/ir.js';
-import { floatTensor, int64Tensor, TensorDataType, type AttributeValue, type NodeProto, type TensorProto } from './proto.js';
+import { TensorDataType, type AttributeValue, type NodeProto, type TensorProto } from './proto.js';
 
 export interface LowerContext {
   graph: IrGraph;
@@ -183,11 +183,9 @@ function reduce(onnx: 'ReduceMean' | 'ReduceSum' | 'ReduceMax' | 'ReduceMin' | '
     const raw = a.axis ?? a.reductionIndices;
     const axes = (raw === undefined ? [...Array(rank).keys()] : Array.isArray(raw) ? raw : [raw]).map((a) => normAxis(a, rank));
     const keepdims = (n.attrs as { keepDims?: boolean }).keepDims ? 1 : 0;
-    const reduced = c.fresh('red');
-    if (onnx === 'ReduceSum') emit(c, onnx, [inp(n, c, 0), c.ints(axes)], [reduced], { keepdims: int(keepdims) });
-    else emit(c, onnx, [inp(n, c, 0)], [reduced], { axes: ints(axes), keepdims: int(keepdims) });
-    // tfjs gives rank-0 for a full reduction without keepDims; ONNX too. Reshape guards odd cases.
-    emit(c, 'Identity', [reduced], [out(n, c)]);
+    // opset 17: ReduceSum takes its axes as an input, the other reductions as an attribute
+    if (onnx === 'ReduceSum') emit(c, onnx, [inp(n, c, 0), c.ints(axes)], [out(n, c)], { keepdims: int(keepdims) });
+    else emit(c, onnx, [inp(n, c, 0)], [out(n, c)], { axes: ints(axes), keepdims: int(keepdims) });
   };
 }
 
@@ -330,4 +328,3 @@ export function lowerNode(n: IrNode, c: LowerContext): void {
   f(n, c);
 }
 
-export { floatTensor, int64Tensor };

@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import { readSafetensors } from '../../src/checkpoint/safetensors.js';
 import { nchwToNhwc } from '../../src/nn/index.js';
-import type { CheckpointTensor as StateTensor, StateDict } from '../../src/checkpoint/tensor.js';
+import { toFloat32, type CheckpointTensor as StateTensor, type StateDict } from '../../src/checkpoint/tensor.js';
 import { PYTHON, torchAvailable, torchRequired } from '../../src/testing/index.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -43,7 +43,7 @@ export async function readStateDict(file: string): Promise<StateDict> {
 
 export function f32(t: StateTensor | undefined, name = '?'): Float32Array {
   if (t === undefined) throw new Error(`reference tensor ${name} is missing`);
-  return t.data instanceof Float32Array ? t.data : Float32Array.from(t.data as ArrayLike<number>);
+  return toFloat32(t);
 }
 
 /** An NCHW reference image as an NHWC tf tensor. */

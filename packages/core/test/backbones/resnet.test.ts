@@ -12,28 +12,22 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { initBackend, resnet18, resnet50, loadStateDict, stateDict, nchwToNhwc, nhwcToNchw, type ResNet } from '../../src/index.js';
-import { readPth, findStateDict, readSafetensors, toFloat32 } from '../../src/checkpoint/index.js';
-import { compareClose, expectClose, torchAvailable, torchRequired, PYTHON } from '../../src/testing/index.js';
+import { join } from 'node:path';
+import { initBackend, resnet18, resnet50, loadStateDict, stateDict, nhwcToNchw, type ResNet } from '../../src/index.js';
+import { readPth, findStateDict, toFloat32 } from '../../src/checkpoint/index.js';
+import { compareClose, expectClose } from '../../src/testing/index.js';
+import { f32, nhwcInput, parityEnabled, readStateDict, runParityScript } from './parity-helpers.js';
 
-
-const hasTorch = torchAvailable();
-if (!hasTorch && torchRequired()) throw new Error('CMID_REQUIRE_TORCH=1 but /usr/bin/python3 cannot import torch: apt-get install -y python3-torch python3-torchvision');
-if (!hasTorch) console.warn('resnet parity: skipped, /usr/bin/python3 has no torch (apt-get install -y python3-torch python3-torchvision)');
-
-const dir = mkdtempSync(join(tmpdir(), 'cmid-resnet-parity-'));
+const hasTorch = parityEnabled('resnet.py');
+let dir = '';
 const expected = new Map<string, Map<string, { shape: number[]; data: Float32Array }>>();
 
 beforeAll(async () => {
   if (!hasTorch) return;
-  execFileSync(PYTHON, [resolve(__dirname, '../../scripts/parity/resnet.py'), dir, 'resnet18', 'resnet50'], { stdio: 'pipe', timeout: 300_000 });
+  dir = runParityScript('resnet.py'); // writes resnet18 and resnet50
   for (const arch of ['resnet18', 'resnet50']) {
-    const st = await readSafetensors(join(dir, `${arch}.expected.safetensors`));
-    expected.set(arch, new Map([...st.tensors].map(([k, t]) => [k, { shape: [...t.shape], data: toFloat32(t) }])));
+    const st = await readStateDict(join(dir, `${arch}.expected.safetensors`));
+    expected.set(arch, new Map([...st].map(([k, t]) => [k, { shape: [...t.shape], data: f32(t, k) }])));
   }
   await initBackend({ backend: 'wasm' });
 }, 300_000);
@@ -54,8 +48,7 @@ function exp(arch: string, key: string) {
 
 const inputOf = (arch: string) => {
   const x = exp(arch, 'input');
-  const nhwc = nchwToNhwc(x);
-  return tf.tensor4d(nhwc.data, nhwc.shape as [number, number, number, number]);
+  return nhwcInput({ dtype: 'float32', shape: x.shape, data: x.data });
 };
 
 const asNchw = (t: tf.Tensor) => nhwcToNchw({ shape: [...t.shape], data: t.dataSync() as Float32Array }).data;
