@@ -19,7 +19,7 @@ export { fft2d, type DftNorm } from './ops/dft2d.js';
 export { Rng, type RngState } from './rng/rng.js';
 
 // --- ONNX: encoder and onnxruntime-node sessions
-export { encodeModel, floatTensor, int64Tensor, TensorDataType, createSession, loadOrt, exportFunction, exportModule, LOWERINGS } from './onnx/index.js';
+export { encodeModel, floatTensor, int64Tensor, TensorDataType, createSession, loadOrt, exportFunction, exportModule, encodeIrGraph, LOWERINGS } from './onnx/index.js';
 export type { ExportOptions, ExportResult } from './onnx/index.js';
 export { OnnxRunner, normalizeNhwc, type Normalization } from './onnx/index.js';
 
@@ -54,3 +54,37 @@ export {
   type StateDict,
   type TensorArray,
 } from './checkpoint/tensor.js';
+
+// --- training: optimisers (pure tf updates + eager driver), lr schedules, EMA teacher, gradient clipping
+export {
+  sgd, adamw, lars, adan, createOptimizer, momentumDirection,
+  paramSpecsFromModule, createOptimizerState, disposeOptimizerState, optimizerScalars, applyOptimizer,
+  optimizerStateDict, loadOptimizerStateDict, optimizerMetadata,
+} from './train/optim/index.js';
+export type {
+  Optimizer, OptimizerKind, OptimizerOptions, OptimizerState, ParamEntry, ParamSpec, UpdateResult, ParamSpecOptions,
+  OptimizerStateDictOptions, SgdOptions, AdamWOptions, LarsOptions, AdanOptions,
+} from './train/optim/index.js';
+export { cosineLr, warmupCosineLr, cmidLr, stepLr, linearWarmupCosineLr, type WarmupCosineOptions, type CmidLrOptions, type LinearWarmupCosineOptions } from './train/schedule.js';
+export { emaTau, cmidEmaTau, emaUpdate, emaUpdateVariables, emaPairsByName, type EmaPair, type CmidEmaOptions } from './train/ema.js';
+export { clipGradNorm, type ClipResult } from './train/clip.js';
+
+// --- train: run monitoring
+export { Progress, formatDuration, formatValue, type ProgressOptions, type ProgressStream, type ProgressFields } from './train/progress.js';
+export { JsonlLog, readJsonl, jsonlLine, type JsonlLogOptions } from './train/jsonl-log.js';
+export { plotLines, renderPlot, niceTicks, PLOT_COLORS, type PlotSeries, type PlotOptions, type PlotLayout, type Rgb } from './train/plot-png.js';
+
+// --- data: datasets, samplers, loader
+export { DataLoader, stackHwc, type DataLoaderOptions, type Batch, type LoaderPosition } from './data/loader.js';
+export { epochOrder, sampleRng, deriveRngState, type SampleMap, type SampleMapFactory, type SampleMapRef, type SampleContext } from './data/sample-map.js';
+export { ImageFolder, IMAGE_EXTENSIONS, IMAGE_FOLDER_DECODE, decodeImageFolderSample, type ImageFolderOptions, type ImageFolderSample, type HwcImage, type DecodeImageOptions } from './data/image-folder.js';
+export { gridWindows, gridWindowSamples, type GridWindowOptions, type RasterRef, type WindowSample, type Size2 } from './data/samplers/grid-windows.js';
+export { randomWindows, randomWindowSamples, type RandomWindowOptions } from './data/samplers/random-windows.js';
+export { readWindows, readWindowSample, READ_WINDOW_SAMPLE, type WindowRead, type WindowReadOptions, type ReadWindowMapOptions } from './data/samplers/read-windows.js';
+
+// --- compiled engine: a whole training step traced into one ONNX graph, run by onnxruntime-node
+export { traceSymbolic, SYMBOLIC_BACKEND, type SymbolicTrace, type SymbolicTraceSpec, type SymbolicInput, type FeedSpec } from './graph/symbolic-trace.js';
+export { feed } from './graph/feed.js';
+export { SHAPE_RULES } from './graph/shapes.js';
+export { stepGraph, moduleVariables, scalarNames, type TrainStepSpec, type LossOutput, type StepInput } from './compile/step-graph.js';
+export { createTrainer, type Trainer, type TrainerOptions, type TrainerState, type Engine, type StepResult, type StepSchedule, type BatchTensor, type CompileInfo } from './compile/trainer.js';

@@ -57,7 +57,7 @@ export function exportFunction(f: Fn, inputs: Record<string, tf.Tensor>, params:
       }
     });
   }
-  const model = encodeGraph(first.graph, batchDims, options, opset, params);
+  const model = encodeIrGraph(first.graph, { ...options, opset, initializerValues: params, ...(batchDims ? { batchDims } : {}) });
   return { model, graph: first.graph, eagerOutputs: first.outputs };
 }
 
@@ -75,7 +75,17 @@ export function exportModule(module: Module & { forward(x: tf.Tensor): tf.Tensor
 
 const DT = { float32: TensorDataType.FLOAT, int32: TensorDataType.INT32, bool: TensorDataType.BOOL } as const;
 
-function encodeGraph(g: IrGraph, batchDims: boolean[][] | undefined, options: ExportOptions, opset: number, params: Record<string, tf.Tensor>): Uint8Array {
+export interface EncodeOptions extends ExportOptions {
+  /** Per value, which dims vary with the batch (from exportFunction's dual trace); absent: static shapes. */
+  batchDims?: boolean[][];
+  /** Values of the parameters when they become initializers. */
+  initializerValues?: Record<string, tf.Tensor>;
+}
+
+/** Lower and encode an IR graph (from trace() or traceSymbolic()) as an ONNX model. */
+export function encodeIrGraph(g: IrGraph, options: EncodeOptions = {}): Uint8Array {
+  const { batchDims, opset = 17 } = options;
+  const params = options.initializerValues ?? {};
   const paramsAsInputs = options.params === 'inputs';
   const names = new Map<number, string>();
   const used = new Set<string>();
@@ -146,7 +156,8 @@ function encodeGraph(g: IrGraph, batchDims: boolean[][] | undefined, options: Ex
   // reserve graph-level names first so they stay readable
   g.inputs.forEach((id) => ctx.name(id));
   g.outputs.forEach((id, i) => {
-    if (!names.has(id)) names.set(id, unique(g.outputNames[i]!));
+    const kind = g.values[id]!.kind;
+    if (!names.has(id) && (kind === 'op' || unfold.has(id))) names.set(id, unique(g.outputNames[i]!));
   });
   for (const node of g.nodes) {
     if (!node.folded || node.outputs.some((o) => unfold.has(o))) lowerNode(node, ctx);
@@ -158,8 +169,8 @@ function encodeGraph(g: IrGraph, batchDims: boolean[][] | undefined, options: Ex
   // outputs that are graph inputs or constants need an Identity to be graph outputs of their own name
   const outputs: ValueInfoProto[] = g.outputs.map((id, i) => {
     const v = g.values[id]!;
-    let n = names.get(id)!;
-    if (v.kind !== 'op' && !unfold.has(id)) {
+    let n = names.get(id);
+    if (n === undefined || (v.kind !== 'op' && !unfold.has(id))) {
       const o = unique(g.outputNames[i]!);
       nodes.push({ opType: 'Identity', inputs: [ctx.name(id)], outputs: [o] });
       n = o;

@@ -8,6 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 import { CmidError } from '../runtime/errors.js';
 import type { IrGraph, IrNode, IrValue } from '../graph/ir.js';
 import { TensorDataType, type AttributeValue, type NodeProto, type TensorProto } from './proto.js';
+import { GRAD_LOWERINGS } from './lower-grad.js';
 
 export interface LowerContext {
   graph: IrGraph;
@@ -317,6 +318,7 @@ export const LOWERINGS: Record<string, Lowering> = {
     const sizes = n.outputs.map((id) => v(c, id).shape[axis]!);
     emit(c, 'Split', [inp(n, c, 0), c.ints(sizes)], n.outputs.map((id) => c.name(id)), { axis: int(axis) });
   },
+  ...GRAD_LOWERINGS,
 };
 
 /** Lower one node, or throw naming the op that has no lowering. */

@@ -1,7 +1,7 @@
 /**
  * The kernels @cmid/core registers on the tfjs `wasm` backend: ones it lacks for training
- * (Conv2DBackpropFilter, depthwise gradients, UnsortedSegmentSum) and ones it runs as scalar loops
- * (BatchMatMul with batch > 1 or transposes, Conv2DBackpropInput). One file per kernel; this is the only list.
+ * (Conv2DBackpropFilter, depthwise gradients, UnsortedSegmentSum), ones it runs as scalar loops
+ * (BatchMatMul with batch > 1 or transposes, Conv2DBackpropInput), and one it gets wrong (MaxPoolGrad). One file per kernel; this is the only list.
  *
  * Order matters and is handled here: tfjs-backend-wasm registers its own kernels when imported; we capture them
  * (our kernels delegate to the fast ones), then register ours over them, keeping the shipped setupFunc where ours
@@ -16,6 +16,7 @@ import { conv2DBackpropFilterConfig } from './Conv2DBackpropFilter.js';
 import { conv2DBackpropInputConfig } from './Conv2DBackpropInput.js';
 import { depthwiseConv2dNativeBackpropFilterConfig } from './DepthwiseConv2dNativeBackpropFilter.js';
 import { depthwiseConv2dNativeBackpropInputConfig } from './DepthwiseConv2dNativeBackpropInput.js';
+import { maxPoolGradConfig } from './MaxPoolGrad.js';
 
 export const WASM_TRAINING_KERNELS: tf.KernelConfig[] = [
   // One entry per kernel file in this folder.
@@ -26,6 +27,7 @@ export const WASM_TRAINING_KERNELS: tf.KernelConfig[] = [
   conv2DBackpropInputConfig,
   depthwiseConv2dNativeBackpropFilterConfig,
   depthwiseConv2dNativeBackpropInputConfig,
+  maxPoolGradConfig,
 ];
 
 /**

@@ -5,10 +5,11 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { Rng } from '../../rng/rng.js';
+import { feed } from '../../graph/feed.js';
 
 export function dropPath(x: tf.Tensor, p: number, training: boolean, rng: Rng): tf.Tensor {
   if (!training || p === 0) return x;
   const batch = x.shape[0]!;
-  const keep = Float32Array.from({ length: batch }, () => (rng.next() >= p ? 1 / (1 - p) : 0));
-  return tf.mul(x, tf.tensor(keep, [batch, ...x.shape.slice(1).map(() => 1)]));
+  const keep = feed([batch, ...x.shape.slice(1).map(() => 1)], () => Float32Array.from({ length: batch }, () => (rng.next() >= p ? 1 / (1 - p) : 0)), { label: 'drop_path' });
+  return tf.mul(x, keep);
 }

@@ -1,0 +1,230 @@
+/**
+ * ONNX lowerings of the kernels that only appear in training graphs: the backward kernels tfjs derives under
+ * tf.grads (Conv2DBackpropInput/Filter, MaxPoolGrad, UnsortedSegmentSum, Step, ...) and the small ops its
+ * gradient rules and our optimisers use. Layout as in lower.ts: tensors stay NHWC, NCHW-only ONNX ops are wrapped
+ * in transposes that onnxruntime cancels.
+ *
+ * - Input gradient of a convolution: ConvTranspose with the forward pads and the output_padding that restores the
+ *   input size.
+ * - Filter gradient: im2col in NHWC (one strided Slice per kernel tap, concatenated on channels, which is exactly
+ *   HWIO order) and one Gemm with transA; a 1x1 convolution is a single Gemm on the (strided) input.
+ * - Max-pool gradient: MaxPool's Indices output (flat NCHW positions, first maximum) and a ScatterElements add.
+ * - Segment sums (gather gradients): ScatterND with reduction add.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { CmidError } from '../runtime/errors.js';
+import type { IrNode } from '../graph/ir.js';
+import type { AttributeValue } from './proto.js';
+import type { LowerContext } from './lower.js';
+
+type Lowering = (n: IrNode, c: LowerContext) => void;
+
+const ints = (v: readonly number[]): AttributeValue => ({ type: 'ints', value: v });
+const int = (v: number): AttributeValue => ({ type: 'int', value: v });
+const str = (v: string): AttributeValue => ({ type: 'string', value: v });
+
+function emit(c: LowerContext, opType: string, inputs: string[], outputs: string[], attributes?: Record<string, AttributeValue>): void {
+  c.nodes.push({ opType, inputs, outputs, ...(attributes ? { attributes } : {}) });
+}
+const shapeOf = (c: LowerContext, id: number) => c.graph.values[id]!.shape;
+const byName = (n: IrNode, name: string): number => {
+  const i = n.inputNames.indexOf(name);
+  if (i < 0) throw new CmidError('kernel', `ONNX lowering of ${n.op}: input "${name}" missing.`);
+  return n.inputs[i]!;
+};
+const out = (n: IrNode, c: LowerContext, i = 0) => c.name(n.outputs[i]!);
+const inp = (n: IrNode, c: LowerContext, i: number) => c.name(n.inputs[i]!);
+function transpose(c: LowerContext, x: string, perm: number[], hint = 't'): string {
+  const y = c.fresh(hint);
+  emit(c, 'Transpose', [x], [y], { perm: ints(perm) });
+  return y;
+}
+function reshape(c: LowerContext, x: string, shape: number[], hint = 'r'): string {
+  const y = c.fresh(hint);
+  emit(c, 'Reshape', [x, c.ints(shape)], [y]);
+  return y;
+}
+
+interface ConvAttrs {
+  strides: number | [number, number];
+  pad: unknown;
+  dilations?: number | [number, number];
+  dimRoundingMode?: 'floor' | 'round' | 'ceil';
+}
+
+function convInfo(xShape: number[], fShape: number[], a: ConvAttrs, depthwise = false) {
+  return tf.backend_util.computeConv2DInfo(xShape as [number, number, number, number], fShape as [number, number, number, number], a.strides,
+    a.dilations ?? 1, a.pad as 'same', a.dimRoundingMode, depthwise, 'channelsLast');
+}
+
+const conv2dBackpropInput: Lowering = (n, c) => {
+  const a = n.attrs as unknown as ConvAttrs & { inputShape: number[] };
+  const dy = byName(n, 'dy'), f = byName(n, 'filter');
+  const fShape = shapeOf(c, f);
+  const info = convInfo(a.inputShape, fShape, a);
+  const p = info.padInfo;
+  const [, H, W] = a.inputShape as [number, number, number, number];
+  const { strideHeight: sh, strideWidth: sw, filterHeight: kh, filterWidth: kw, outHeight: ho, outWidth: wo } = info;
+  const opH = H - (sh * (ho - 1) + kh - p.top - p.bottom);
+  const opW = W - (sw * (wo - 1) + kw - p.left - p.right);
+  if (opH < 0 || opW < 0 || opH >= sh || opW >= sw) {
+    throw new CmidError('kernel', `ONNX lowering of Conv2DBackpropInput: unsupported geometry (output padding ${opH}, ${opW} for stride ${sh}, ${sw}).`);
+  }
+  const dyt = transpose(c, c.name(dy), [0, 3, 1, 2], 'dy_nchw');
+  const wt = transpose(c, c.name(f), [3, 2, 0, 1], 'w_oihw'); // [Co, Ci, kh, kw]: ConvTranspose's [in, out, kh, kw]
+  const y = c.fresh('dx_nchw');
+  emit(c, 'ConvTranspose', [dyt, wt], [y], {
+    strides: ints([sh, sw]), pads: ints([p.top, p.left, p.bottom, p.right]), output_padding: ints([opH, opW]), kernel_shape: ints([kh, kw]),
+  });
+  emit(c, 'Transpose', [y], [out(n, c)], { perm: ints([0, 2, 3, 1]) });
+};
+
+const conv2dBackpropFilter: Lowering = (n, c) => {
+  const a = n.attrs as unknown as ConvAttrs & { filterShape: number[] };
+  const x = byName(n, 'x'), dy = byName(n, 'dy');
+  const xShape = shapeOf(c, x);
+  const info = convInfo(xShape, a.filterShape, a);
+  const p = info.padInfo;
+  const [N, , , Ci] = xShape as [number, number, number, number];
+  const { strideHeight: sh, strideWidth: sw, dilationHeight: dh, dilationWidth: dw, filterHeight: kh, filterWidth: kw, outHeight: ho, outWidth: wo } = info;
+  const Co = a.filterShape[3]!;
+  const rows = N * ho * wo;
+  const dy2 = reshape(c, c.name(dy), [rows, Co], 'dy2d');
+  let src = c.name(x);
+  if (p.top || p.bottom || p.left || p.right) {
+    const padded = c.fresh('xpad');
+    emit(c, 'Pad', [src, c.ints([0, p.top, p.left, 0, 0, p.bottom, p.right, 0]), c.floatConst([0])], [padded], { mode: str('constant') });
+    src = padded;
+  }
+  const tap = (i: number, j: number) => {
+    const h0 = i * dh, w0 = j * dw;
+    const needed = !(kh === 1 && kw === 1 && sh === 1 && sw === 1 && xShape[1] === ho && xShape[2] === wo);
+    if (!needed) return src;
+    const s = c.fresh('tap');
+    emit(c, 'Slice', [src, c.ints([h0, w0]), c.ints([h0 + (ho - 1) * sh + 1, w0 + (wo - 1) * sw + 1]), c.ints([1, 2]), c.ints([sh, sw])], [s]);
+    return s;
+  };
+  let cols: string;
+  if (kh === 1 && kw === 1) cols = tap(0, 0);
+  else {
+    const taps: string[] = [];
+    for (let i = 0; i < kh; i++) for (let j = 0; j < kw; j++) taps.push(tap(i, j));
+    cols = c.fresh('im2col');
+    emit(c, 'Concat', taps, [cols], { axis: int(3) });
+  }
+  const cols2 = reshape(c, cols, [rows, kh * kw * Ci], 'cols2d');
+  const g = c.fresh('dw2d');
+  emit(c, 'Gemm', [cols2, dy2], [g], { transA: int(1) });
+  emit(c, 'Reshape', [g, c.ints([kh, kw, Ci, Co])], [out(n, c)]);
+};
+
+const maxPoolGrad: Lowering = (n, c) => {
+  const a = n.attrs as unknown as { filterSize: number | [number, number]; strides: number | [number, number]; pad: unknown; dimRoundingMode?: 'floor' | 'round' | 'ceil' };
+  const dy = byName(n, 'dy'), x = byName(n, 'input');
+  const xShape = shapeOf(c, x) as [number, number, number, number];
+  const info = tf.backend_util.computePool2DInfo(xShape, a.filterSize, a.strides, 1, a.pad as 'same', a.dimRoundingMode);
+  const p = info.padInfo;
+  const [N, H, W, C] = xShape;
+  const xt = transpose(c, c.name(x), [0, 3, 1, 2], 'x_nchw');
+  const pooled = c.fresh('mp'), indices = c.fresh('mp_idx');
+  emit(c, 'MaxPool', [xt], [pooled, indices], {
+    kernel_shape: ints([info.filterHeight, info.filterWidth]), strides: ints([info.strideHeight, info.strideWidth]), pads: ints([p.top, p.left, p.bottom, p.right]),
+  });
+  const flatIdx = reshape(c, indices, [-1], 'mp_idx_flat');
+  const flatDy = reshape(c, transpose(c, c.name(dy), [0, 3, 1, 2], 'dy_nchw'), [-1], 'dy_flat');
+  const zeros = c.fresh('zeros');
+  emit(c, 'Expand', [c.floatConst([0]), c.ints([N * C * H * W])], [zeros]);
+  const scattered = c.fresh('dx_flat');
+  emit(c, 'ScatterElements', [zeros, flatIdx, flatDy], [scattered], { axis: int(0), reduction: str('add') });
+  emit(c, 'Transpose', [reshape(c, scattered, [N, C, H, W], 'dx_nchw')], [out(n, c)], { perm: ints([0, 2, 3, 1]) });
+};
+
+const unsortedSegmentSum: Lowering = (n, c) => {
+  const x = byName(n, 'x'), ids = byName(n, 'segmentIds');
+  const numSegments = (n.attrs as { numSegments: number }).numSegments;
+  const xShape = shapeOf(c, x), idShape = shapeOf(c, ids);
+  const rest = xShape.slice(idShape.length);
+  const k = idShape.reduce((p, d) => p * d, 1);
+  const x2 = reshape(c, c.name(x), [k, ...rest], 'seg_x');
+  const idx64 = c.fresh('seg_idx');
+  emit(c, 'Cast', [reshape(c, c.name(ids), [k, 1], 'seg_ids')], [idx64], { to: int(7) });
+  const zeros = c.fresh('zeros');
+  emit(c, 'Expand', [c.floatConst([0]), c.ints([numSegments, ...rest])], [zeros]);
+  emit(c, 'ScatterND', [zeros, idx64, x2], [out(n, c)], { reduction: str('add') });
+};
+
+/** A constant broadcast to the output's shape, in the output's dtype. */
+function filled(value: number): Lowering {
+  return (n, c) => {
+    const v = c.graph.values[n.outputs[0]!]!;
+    const shape = c.ints(v.shape);
+    if (v.dtype === 'float32') return emit(c, 'Expand', [c.floatConst([value]), shape], [out(n, c)]);
+    const f = c.fresh('fill');
+    emit(c, 'Expand', [c.floatConst([value]), shape], [f]);
+    emit(c, 'Cast', [f], [out(n, c)], { to: int(v.dtype === 'int32' ? 6 : 9) });
+  };
+}
+
+const stridedSlice: Lowering = (n, c) => {
+  const a = n.attrs as unknown as { begin: number[]; end: number[]; strides: number[]; beginMask: number; endMask: number; ellipsisMask: number; newAxisMask: number; shrinkAxisMask: number };
+  const xShape = shapeOf(c, n.inputs[0]!);
+  const info = tf.slice_util.sliceInfo(xShape, a.begin, a.end, a.strides, a.beginMask, a.endMask, a.ellipsisMask, a.newAxisMask, a.shrinkAxisMask);
+  if (info.strides.some((s) => s <= 0)) throw new CmidError('kernel', 'ONNX lowering of StridedSlice: negative strides are not supported yet.');
+  const starts: number[] = [], ends: number[] = [], axes: number[] = [], steps: number[] = [];
+  info.begin.forEach((b, k) => {
+    const e = info.end[k]!, s = info.strides[k]!;
+    if (b === 0 && e >= xShape[k]! && s === 1) return;
+    starts.push(b); ends.push(e); axes.push(k); steps.push(s);
+  });
+  let y = inp(n, c, 0);
+  if (axes.length > 0) {
+    const s = c.fresh('ss');
+    emit(c, 'Slice', [y, c.ints(starts), c.ints(ends), c.ints(axes), c.ints(steps)], [s]);
+    y = s;
+  }
+  emit(c, 'Reshape', [y, c.ints(info.finalShape)], [out(n, c)]);
+};
+
+export const GRAD_LOWERINGS: Record<string, Lowering> = {
+  Conv2DBackpropInput: conv2dBackpropInput,
+  Conv2DBackpropFilter: conv2dBackpropFilter,
+  MaxPoolGrad: maxPoolGrad,
+  UnsortedSegmentSum: unsortedSegmentSum,
+  Step: (n, c) => {
+    const alpha = (n.attrs as { alpha?: number }).alpha ?? 0;
+    const pos = c.fresh('pos');
+    emit(c, 'Greater', [inp(n, c, 0), c.floatConst([0])], [pos]);
+    emit(c, 'Where', [pos, c.floatConst([1]), c.floatConst([alpha])], [out(n, c)]);
+  },
+  Select: (n, c) => emit(c, 'Where', [c.name(byName(n, 'condition')), c.name(byName(n, 't')), c.name(byName(n, 'e'))], [out(n, c)]),
+  SelectV2: (n, c) => emit(c, 'Where', [c.name(byName(n, 'condition')), c.name(byName(n, 't')), c.name(byName(n, 'e'))], [out(n, c)]),
+  ZerosLike: filled(0),
+  OnesLike: filled(1),
+  Fill: (n, c) => filled((n.attrs as { value: number }).value)(n, c),
+  BroadcastTo: (n, c) => emit(c, 'Expand', [inp(n, c, 0), c.ints((n.attrs as { shape: number[] }).shape)], [out(n, c)]),
+  Log1p: (n, c) => {
+    const s = c.fresh('p1');
+    emit(c, 'Add', [inp(n, c, 0), c.floatConst([1])], [s]);
+    emit(c, 'Log', [s], [out(n, c)]);
+  },
+  ClipByValue: (n, c) => {
+    const a = n.attrs as { clipValueMin: number; clipValueMax: number };
+    emit(c, 'Clip', [inp(n, c, 0), c.floatConst([a.clipValueMin]), c.floatConst([a.clipValueMax])], [out(n, c)]);
+  },
+  IsNan: (n, c) => emit(c, 'IsNaN', [inp(n, c, 0)], [out(n, c)]),
+  IsInf: (n, c) => emit(c, 'IsInf', [inp(n, c, 0)], [out(n, c)]),
+  NotEqual: (n, c) => {
+    const e = c.fresh('eq');
+    emit(c, 'Equal', [inp(n, c, 0), inp(n, c, 1)], [e]);
+    emit(c, 'Not', [e], [out(n, c)]);
+  },
+  ArgMax: (n, c) => {
+    const rank = shapeOf(c, n.inputs[0]!).length;
+    const axis = (n.attrs as { axis: number | number[] }).axis;
+    const ax = Array.isArray(axis) ? axis[0]! : axis;
+    const i64 = c.fresh('argmax');
+    emit(c, 'ArgMax', [inp(n, c, 0)], [i64], { axis: int(ax < 0 ? ax + rank : ax), keepdims: int(0) });
+    emit(c, 'Cast', [i64], [out(n, c)], { to: int(6) });
+  },
+  StridedSlice: stridedSlice,
+};
