@@ -1,13 +1,14 @@
 /**
  * `cmid demo` (also `pnpm demo`): the embedded main job. Until CMID pretraining lands (issue 5), it exercises
- * the foundation end to end on the default backend: a small CNN trained from scratch with tf.grad on seeded
- * synthetic textures (stripes at three orientations and blobs, random colour, brightness and noise), using the
- * training kernels @cmid/core registers on wasm. It prints the loss as it falls and the held-out accuracy
+ * the foundation end to end: a small CNN trained from scratch on seeded synthetic textures (stripes at three
+ * orientations and blobs, random colour, brightness and noise) by the compiled engine (the whole Adam step as one
+ * ONNX graph on onnxruntime; `--engine eager` runs it on the tfjs backend with the training kernels @cmid/core
+ * registers on wasm). It prints the loss as it falls and the held-out accuracy
  * against the same network at random init and against chance.
  */
 import { Command } from 'commander';
 import * as tf from '@tensorflow/tfjs';
-import { initBackend, assertTrainingBackend, CmidError, Rng } from '@cmid/core';
+import { initBackend, assertTrainingBackend, CmidError, Rng, createTrainer, createOptimizer, type Engine } from '@cmid/core';
 
 const CLASSES = ['horizontal stripes', 'vertical stripes', 'diagonal stripes', 'blobs'];
 const S = 32;
@@ -65,6 +66,7 @@ function accuracy(p: tf.Variable[], set: { x: tf.Tensor4D; labels: Int32Array })
 
 export interface DemoResult {
   backend: string;
+  engine: Engine;
   firstLoss: number;
   lastLoss: number;
   accuracy: number;
@@ -74,44 +76,54 @@ export interface DemoResult {
 
 /** Trains the demo CNN; `log` receives progress lines (default: none). */
 export async function runDemo(
-  { steps = 120, seed = 0, log }: { steps?: number; seed?: number; log?: (line: string, final?: boolean) => void } = {},
+  { steps = 120, seed = 0, engine = 'compiled', log }: { steps?: number; seed?: number; engine?: Engine; log?: (line: string, final?: boolean) => void } = {},
 ): Promise<DemoResult> {
   const info = await initBackend();
   assertTrainingBackend();
-  log?.(`backend: ${info.name} (${info.reason})`, true);
+  log?.(`backend: ${info.name} (${info.reason}); engine: ${engine}`, true);
   if (info.registeredKernels.length > 0) log?.(`training kernels from @cmid/core: ${info.registeredKernels.join(', ')}`, true);
   const train = makeSet(512, seed + 1), test = makeSet(256, seed + 2);
+  const trainX = train.x.dataSync() as Float32Array;
   const params = initParams(seed);
   const randomInitAccuracy = accuracy(params, test);
-  const opt = tf.train.adam(3e-3);
-  const rng = new Rng(seed + 3);
   const batch = 32;
+  const names = ['conv0', 'conv1', 'conv2', 'fc.weight', 'fc.bias'];
+  const variables = Object.fromEntries(params.map((p, i) => [names[i]!, p]));
+  const trainer = await createTrainer({
+    variables,
+    params: params.map((p, i) => ({ name: names[i]!, shape: [...p.shape], weightDecay: 0 })),
+    inputs: { x: { shape: [batch, S, S, 3] }, y: { shape: [batch, CLASSES.length] } },
+    optimizer: createOptimizer({ kind: 'adamw' }), // weight decay 0: Adam
+    loss: (b) => ({ loss: tf.losses.softmaxCrossEntropy(b.y!, forward(params, b.x as tf.Tensor4D)) as tf.Scalar }),
+  }, { engine });
+  const rng = new Rng(seed + 3);
   const t0 = performance.now();
   let firstLoss = NaN, lastLoss = NaN;
+  const xb = new Float32Array(batch * S * S * 3), yb = new Float32Array(batch * CLASSES.length);
   for (let step = 1; step <= steps; step++) {
-    const idx = tf.tensor1d(Int32Array.from({ length: batch }, () => rng.int(0, 512)), 'int32');
-    const loss = opt.minimize(() => {
-      const xb = tf.gather(train.x, idx), yb = tf.oneHot(tf.gather(train.y, idx), CLASSES.length);
-      return tf.losses.softmaxCrossEntropy(yb, forward(params, xb)) as tf.Scalar;
-    }, true, params)!;
-    const l = loss.dataSync()[0]!;
-    tf.dispose([loss, idx]);
-    if (!Number.isFinite(l)) throw new CmidError('numeric', `demo: loss became ${l} at step ${step}; lower the learning rate.`);
-    if (step === 1) firstLoss = l;
-    lastLoss = l;
+    yb.fill(0);
+    for (let i = 0; i < batch; i++) {
+      const j = rng.int(0, 512);
+      xb.set(trainX.subarray(j * S * S * 3, (j + 1) * S * S * 3), i * S * S * 3);
+      yb[i * CLASSES.length + train.labels[j]!] = 1;
+    }
+    const r = await trainer.step({ x: { data: xb, shape: [batch, S, S, 3] }, y: { data: yb, shape: [batch, CLASSES.length] } }, { lr: 3e-3 });
+    if (step === 1) firstLoss = r.loss;
+    lastLoss = r.loss;
     if (step % 10 === 0 || step === steps) {
       const s = (performance.now() - t0) / 1000;
       const rate = (step * batch) / s;
       const eta = ((steps - step) * batch) / rate;
       const bar = '#'.repeat(Math.round((20 * step) / steps)).padEnd(20, '.');
-      log?.(`[${bar}] step ${step}/${steps}  loss ${l.toFixed(3)}  ${rate.toFixed(0)} img/s  ETA ${eta.toFixed(0)}s`);
+      log?.(`[${bar}] step ${step}/${steps}  loss ${r.loss.toFixed(3)}  ${rate.toFixed(0)} img/s  ETA ${eta.toFixed(0)}s`);
     }
   }
   const imagesPerSecond = (steps * batch) / ((performance.now() - t0) / 1000);
+  trainer.syncToVariables();
+  trainer.dispose();
   const acc = accuracy(params, test);
   tf.dispose([train.x, train.y, test.x, test.y, ...params]);
-  opt.dispose();
-  return { backend: info.name, firstLoss, lastLoss, accuracy: acc, randomInitAccuracy, imagesPerSecond };
+  return { backend: info.name, engine, firstLoss, lastLoss, accuracy: acc, randomInitAccuracy, imagesPerSecond };
 }
 
 export function demoCommand(): Command {
@@ -119,11 +131,14 @@ export function demoCommand(): Command {
     .description('train a small CNN on embedded synthetic textures with the default backend (foundation demo)')
     .option('--steps <n>', 'training steps', '120')
     .option('--seed <n>', 'seed', '0')
-    .action(async (opts: { steps: string; seed: string }) => {
+    .option('--engine <engine>', 'compiled (the whole step as one ONNX graph on onnxruntime) | eager (tfjs backend)', 'compiled')
+    .action(async (opts: { steps: string; seed: string; engine: string }) => {
+      if (opts.engine !== 'compiled' && opts.engine !== 'eager') throw new CmidError('config', `--engine must be compiled or eager, not "${opts.engine}".`);
       const tty = process.stdout.isTTY === true;
       const r = await runDemo({
         steps: Number(opts.steps),
         seed: Number(opts.seed),
+        engine: opts.engine,
         log: (line, final) => (final || !tty ? console.log(line) : process.stdout.write(`\r${line}   `)),
       });
       if (tty) process.stdout.write('\n');

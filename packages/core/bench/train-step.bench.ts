@@ -1,0 +1,106 @@
+/**
+ * Compiled-engine benchmark (issue "Compiled training engine"): training-step images/s and peak RSS of ResNet-50
+ * and Swin-T at 224 px, in one run, on the same cores:
+ *   - our compiled engine (the whole step as one ONNX graph on onnxruntime-node, threads = cores);
+ *   - our eager engine (tfjs wasm with our kernels), at --eager-batch (default 2: batch 8 of ResNet-50 exceeds
+ *     the 4 GiB wasm heap), reported per image;
+ *   - PyTorch CPU (Debian python3-torch 1.13, same threads) via benchmarks/reference/torch_train_step.py;
+ * plus a single 2048^3 GEMM on onnxruntime and on torch in the same run, and the compiled step's achieved
+ * GFLOP/s against that GEMM figure. The step: train-mode forward, mean-square loss of the pooled features,
+ * backward, SGD momentum 0.9. Each measurement runs in its own process, so peak RSS is its own.
+ * Targets: ResNet-50 compiled >= 1.5x PyTorch CPU and >= 5x eager; Swin-T compiled >= 1.0x PyTorch CPU.
+ * Writes benchmarks/results/train-step-ort-f32-<machine>-<date>.json and the README table.
+ *
+ * Usage: pnpm --filter core bench:train [-- --batch 8 --size 224 --reps 3 --eager-batch 2]
+ */
+import { execFileSync } from 'node:child_process';
+import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { loadOrt, encodeModel, createSession } from '../src/index.js';
+import { formatTable, machineInfo, markdownTable, randomArray, renderReadmeSection, repoRoot, torchAvailable, PYTHON, writeBenchResult } from '../src/testing/index.js';
+
+const arg = (name: string, def: number) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? Number(process.argv[i + 1]) : def;
+};
+const batch = arg('batch', 8), size = arg('size', 224), reps = arg('reps', 3), eagerBatch = arg('eager-batch', 2);
+const threads = availableParallelism();
+// forward GFLOPs per 224 px image (multiply-add = 2 FLOPs); a training step is about 3x the forward
+const FWD_GFLOP = { resnet50: 8.2, swin_t: 9.0 } as const;
+const archs = ['resnet50', 'swin_t'] as const;
+const here = fileURLToPath(new URL('.', import.meta.url));
+
+function child(engine: 'compiled' | 'eager', arch: string, b: number, r: number): { stepS: number; compileS: number; peakRssMiB: number } {
+  const out = execFileSync(process.execPath, [...process.execArgv, join(here, 'train-step.child.ts'), engine, arch, String(b), String(size), String(r)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 20 });
+  return JSON.parse(out.trim().split('\n').pop()!);
+}
+
+function torchStep(arch: string): { step_s: number; peak_rss_mib: number; gemm_gflops: number } | undefined {
+  if (!torchAvailable()) return undefined;
+  const script = join(repoRoot(), 'benchmarks', 'reference', 'torch_train_step.py');
+  const out = execFileSync(PYTHON, [script, arch, String(batch), String(size), String(threads), String(arch === 'swin_t' ? 1 : reps)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  return JSON.parse(out.trim().split('\n').pop()!);
+}
+
+async function ortGemm(): Promise<number> {
+  const ort = await loadOrt();
+  const n = 2048;
+  const model = encodeModel({ opset: 17, graph: { name: 'gemm', nodes: [{ opType: 'MatMul', inputs: ['a', 'b'], outputs: ['c'] }], inputs: [{ name: 'a', elemType: 1, shape: [n, n] }, { name: 'b', elemType: 1, shape: [n, n] }], outputs: [{ name: 'c', elemType: 1, shape: [n, n] }], initializers: [] } });
+  const s = await createSession(model);
+  const feeds = { a: new ort.Tensor('float32', randomArray(n * n, 1), [n, n]), b: new ort.Tensor('float32', randomArray(n * n, 2), [n, n]) };
+  await s.run(feeds);
+  let best = Infinity;
+  for (let i = 0; i < 3; i++) {
+    const t = performance.now();
+    await s.run(feeds);
+    best = Math.min(best, (performance.now() - t) / 1000);
+  }
+  await s.release();
+  return (2 * n ** 3) / best / 1e9;
+}
+
+async function main(): Promise<void> {
+  console.log(`training step, ${size} px: compiled batch ${batch}, eager batch ${eagerBatch}, PyTorch batch ${batch}; ${threads} threads`);
+  const gemm = await ortGemm();
+  const rows: Record<string, number | string>[] = [];
+  let torchGemm: number | undefined;
+  for (const arch of archs) {
+    const compiled = child('compiled', arch, batch, reps);
+    const eager = child('eager', arch, eagerBatch, 1);
+    const torch = torchStep(arch);
+    torchGemm = torch?.gemm_gflops ?? torchGemm;
+    const ips = (b: number, s: number) => b / s;
+    const row = {
+      arch,
+      compiledImgS: ips(batch, compiled.stepS), compiledRssMiB: compiled.peakRssMiB, compileS: compiled.compileS,
+      eagerImgS: ips(eagerBatch, eager.stepS), eagerRssMiB: eager.peakRssMiB,
+      torchImgS: torch ? ips(batch, torch.step_s) : Number.NaN, torchRssMiB: torch?.peak_rss_mib ?? Number.NaN,
+      compiledGflops: (3 * FWD_GFLOP[arch] * batch) / compiled.stepS,
+    };
+    rows.push(row);
+    console.log(JSON.stringify(row));
+  }
+  const f = (v: number, d = 1) => (Number.isFinite(v) ? v.toFixed(d) : '-');
+  const header = ['model', 'compiled img/s (peak RSS)', 'eager wasm img/s (peak RSS)', 'PyTorch CPU img/s (peak RSS)', 'compiled / PyTorch', 'compiled / eager', 'compiled GFLOP/s (% of ORT GEMM)'];
+  const table = rows.map((r) => [
+    r.arch as string,
+    `${f(r.compiledImgS as number, 2)} (${f(r.compiledRssMiB as number, 0)} MiB)`,
+    `${f(r.eagerImgS as number, 2)} (${f(r.eagerRssMiB as number, 0)} MiB)`,
+    `${f(r.torchImgS as number, 2)} (${f(r.torchRssMiB as number, 0)} MiB)`,
+    `${f((r.compiledImgS as number) / (r.torchImgS as number), 2)}x`,
+    `${f((r.compiledImgS as number) / (r.eagerImgS as number), 1)}x`,
+    `${f(r.compiledGflops as number, 0)} (${f((100 * (r.compiledGflops as number)) / gemm, 0)}%)`,
+  ]);
+  console.log(formatTable(header, table));
+  const file = writeBenchResult({ bench: 'train-step', backend: 'ort', dtype: 'f32' }, {
+    machine: machineInfo(), threads, batch, size, eagerBatch, reps, ortGemmGflops: gemm, torchGemmGflops: torchGemm ?? null, rows,
+  });
+  console.log(`wrote ${file}`);
+  const note = `\n\nTraining step (train-mode forward, mean-square loss, backward, SGD momentum) at ${size} px on ${threads} cores, batch ${batch} (eager wasm: batch ${eagerBatch}, as batch 8 of ResNet-50 exceeds the 4 GiB wasm heap; rates per image). `
+    + `GEMM 2048^3 in the same run: onnxruntime ${gemm.toFixed(0)} GFLOP/s, Debian PyTorch ${torchGemm?.toFixed(1) ?? '-'} GFLOP/s (generic BLAS, which flatters the Swin-T ratio; its convolutions use oneDNN). `
+    + `Source: \`${file.slice(repoRoot().length + 1)}\`.`;
+  renderReadmeSection('train-step', markdownTable(header, table) + note);
+}
+
+await main();
