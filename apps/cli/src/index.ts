@@ -5,6 +5,7 @@
 import { Command } from 'commander';
 import { infoCommand } from './commands/info.js';
 import { demoCommand } from './commands/demo.js';
+import { synthCommand } from './commands/synth.js';
 
 export function buildProgram(): Command {
   const program = new Command('cmid')
@@ -18,5 +19,6 @@ export function buildProgram(): Command {
     });
   program.addCommand(infoCommand());
   program.addCommand(demoCommand());
+  program.addCommand(synthCommand());
   return program;
 }

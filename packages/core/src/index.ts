@@ -88,3 +88,6 @@ export { feed } from './graph/feed.js';
 export { SHAPE_RULES } from './graph/shapes.js';
 export { stepGraph, moduleVariables, scalarNames, type TrainStepSpec, type LossOutput, type StepInput } from './compile/step-graph.js';
 export { createTrainer, type Trainer, type TrainerOptions, type TrainerState, type Engine, type StepResult, type StepSchedule, type BatchTensor, type CompileInfo } from './compile/trainer.js';
+
+// --- synth: synthetic datasets in the real layouts (full API at @cmid/core/synth)
+export { generate, SYNTH_KINDS, SYNTH_SIZES, type SynthKind, type SynthOptions, type SynthResult, type SynthSize } from './synth/index.js';
