@@ -91,3 +91,6 @@ export { createTrainer, type Trainer, type TrainerOptions, type TrainerState, ty
 
 // --- synth: synthetic datasets in the real layouts (full API at @cmid/core/synth)
 export { generate, SYNTH_KINDS, SYNTH_SIZES, type SynthKind, type SynthOptions, type SynthResult, type SynthSize } from './synth/index.js';
+
+// --- transforms: seeded augmentations on HWC images (CMID parallelTransform, baseline views, paired geometry)
+export * from './transforms/index.js';
