@@ -98,7 +98,7 @@ async function main(): Promise<void> {
   });
   console.log(`wrote ${file}`);
   const note = `\n\nTraining step (train-mode forward, mean-square loss, backward, SGD momentum) at ${size} px on ${threads} cores, batch ${batch} (eager wasm: batch ${eagerBatch}, as batch 8 of ResNet-50 exceeds the 4 GiB wasm heap; rates per image). `
-    + `GEMM 2048^3 in the same run: onnxruntime ${gemm.toFixed(0)} GFLOP/s, Debian PyTorch ${torchGemm?.toFixed(1) ?? '-'} GFLOP/s (generic BLAS, which flatters the Swin-T ratio; its convolutions use oneDNN). `
+    + `GEMM 2048^3 in the same run: onnxruntime ${gemm.toFixed(0)} GFLOP/s, Debian PyTorch ${torchGemm?.toFixed(1) ?? '-'} GFLOP/s (generic BLAS, which flatters the Swin-T ratio; its convolutions use oneDNN). Compiled GFLOP/s count a training step as 3x the forward FLOPs (ResNet-50 8.2, Swin-T 9.0 GFLOP per image), an estimate. `
     + `Source: \`${file.slice(repoRoot().length + 1)}\`.`;
   if (!renderReadmeSection('bench:train-step', markdownTable(header, table) + note)) console.warn('README markers <!-- bench:train-step:start/end --> not found; table not rendered.');
 }
