@@ -116,7 +116,8 @@ interface Slot {
 interface CompiledGraph {
   session: Ort.InferenceSession;
   graph: IrGraph;
-  feeds: FeedSpec[];
+  /** random inputs by graph input name */
+  feeds: Map<string, FeedSpec>;
   /** output name -> slot name it updates (absent: a reported value) */
   updates: Map<string, string>;
 }
@@ -206,7 +207,7 @@ class CompiledTrainer implements Trainer {
     }
     const s = summarize(trace.graph);
     this.options.onCompile?.({ key, nodes: s.nodes, ops: s.ops, parameters: s.parameters, activationBytes: s.activationBytes, traceMs, sessionMs, modelBytes: model.byteLength });
-    return { session, graph: trace.graph, feeds: trace.feeds, updates };
+    return { session, graph: trace.graph, feeds: new Map(trace.feeds.map((f) => [f.name, f])), updates };
   }
 
   async step(batch: Record<string, BatchTensor>, schedule: StepSchedule): Promise<StepResult> {
@@ -214,7 +215,6 @@ class CompiledTrainer implements Trainer {
     const g = await this.compile(batch);
     const step = this.stepCount + 1;
     const scalars = scalarValues(this.spec, step, schedule);
-    const feedValues = new Map(g.feeds.map((f) => [f.name, f]));
     const feeds: Record<string, Ort.Tensor> = {};
     for (const name of g.session.inputNames) {
       const b = batch[name];
@@ -227,7 +227,7 @@ class CompiledTrainer implements Trainer {
         feeds[name] = new ort.Tensor('float32', Float32Array.of(scalars[name.slice(7)]!), []);
         continue;
       }
-      const f = feedValues.get(name);
+      const f = g.feeds.get(name);
       if (f !== undefined) {
         feeds[name] = new ort.Tensor(ortType(f.dtype), f.produce(), f.shape);
         continue;
@@ -250,8 +250,7 @@ class CompiledTrainer implements Trainer {
     }
     const loss = Number((out.loss!.data as Float32Array)[0]);
     assertFinite(step, loss, terms);
-    for (const [name, target] of g.updates) {
-      if (!g.session.outputNames.includes(name)) continue;
+    for (const target of g.updates.values()) {
       const slot = this.slots.get(target)!;
       slot.current = (1 - slot.current) as 0 | 1;
     }
@@ -263,7 +262,7 @@ class CompiledTrainer implements Trainer {
     for (const [name, v] of Object.entries(this.spec.variables)) {
       const slot = this.slots.get(name);
       if (slot === undefined) continue;
-      v.assign(tf.tensor(slot.buffers[slot.current], slot.shape, slot.dtype));
+      tf.tidy(() => v.assign(tf.tensor(slot.buffers[slot.current], slot.shape, slot.dtype)));
     }
   }
 
@@ -350,7 +349,7 @@ class EagerTrainer implements Trainer {
     for (const [name, t] of Object.entries(state.tensors)) {
       const v = this.spec.variables[name] ?? this.slotVars.get(name);
       if (v === undefined) throw new CmidError('checkpoint', `trainer state: "${name}" is not part of this training step.`);
-      v.assign(tf.tensor(t.data, t.shape, t.dtype));
+      tf.tidy(() => v.assign(tf.tensor(t.data, t.shape, t.dtype)));
     }
     this.stepCount = state.step;
   }

@@ -17,7 +17,6 @@ const normAxis = (axis: number, rank: number) => (axis < 0 ? axis + rank : axis)
 const toArray = (v: unknown): number[] => (Array.isArray(v) ? (v as number[]) : [v as number]);
 
 const sameAsFirst: ShapeRule = (i, _a, o) => [{ ...first(i, o), shape: [...first(i, o).shape] }];
-const sameFloat: ShapeRule = (i, _a, o) => [{ shape: [...first(i, o).shape], dtype: 'float32' }];
 const toBool: ShapeRule = (i, _a, o) => [{ shape: [...first(i, o).shape], dtype: 'bool' }];
 
 function broadcast(...shapes: number[][]): number[] {

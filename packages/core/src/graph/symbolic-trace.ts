@@ -84,10 +84,13 @@ class Recorder {
 
 const irDtype = (d: string): IrDType => (d === 'int32' ? 'int32' : d === 'bool' ? 'bool' : 'float32');
 
+/** An own copy of the first `size` values (backends may hand out longer or shared buffers). */
 function copyValues(values: unknown, dtype: string, size: number): Data {
-  if (dtype === 'int32') return Int32Array.from(values as ArrayLike<number>).slice(0, size);
-  if (dtype === 'bool') return Uint8Array.from(values as ArrayLike<number>).slice(0, size);
-  if (dtype === 'float32') return Float32Array.from(values as ArrayLike<number>).slice(0, size);
+  const src = values as ArrayLike<number> & { subarray?: (a: number, b: number) => ArrayLike<number> };
+  const head = src.length <= size ? src : src.subarray ? src.subarray(0, size) : Array.prototype.slice.call(src, 0, size);
+  if (dtype === 'int32') return Int32Array.from(head);
+  if (dtype === 'bool') return Uint8Array.from(head);
+  if (dtype === 'float32') return Float32Array.from(head);
   throw new CmidError('kernel', `symbolic trace: tensors of dtype ${dtype} are not supported in compiled graphs.`);
 }
 

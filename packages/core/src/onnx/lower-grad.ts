@@ -14,31 +14,15 @@
 import * as tf from '@tensorflow/tfjs';
 import { CmidError } from '../runtime/errors.js';
 import type { IrNode } from '../graph/ir.js';
-import type { AttributeValue } from './proto.js';
-import type { LowerContext } from './lower.js';
+import { byName, emit, inp, int, ints, out, str, transpose, valueOf, type LowerContext, type Lowering } from './lower-util.js';
 
-type Lowering = (n: IrNode, c: LowerContext) => void;
-
-const ints = (v: readonly number[]): AttributeValue => ({ type: 'ints', value: v });
-const int = (v: number): AttributeValue => ({ type: 'int', value: v });
-const str = (v: string): AttributeValue => ({ type: 'string', value: v });
-
-function emit(c: LowerContext, opType: string, inputs: string[], outputs: string[], attributes?: Record<string, AttributeValue>): void {
-  c.nodes.push({ opType, inputs, outputs, ...(attributes ? { attributes } : {}) });
-}
-const shapeOf = (c: LowerContext, id: number) => c.graph.values[id]!.shape;
-const byName = (n: IrNode, name: string): number => {
-  const i = n.inputNames.indexOf(name);
-  if (i < 0) throw new CmidError('kernel', `ONNX lowering of ${n.op}: input "${name}" missing.`);
-  return n.inputs[i]!;
+/** The value id of a kernel input the lowering cannot do without. */
+const required = (n: IrNode, name: string): number => {
+  const id = byName(n, name);
+  if (id < 0) throw new CmidError('kernel', `ONNX lowering of ${n.op}: input "${name}" missing.`);
+  return id;
 };
-const out = (n: IrNode, c: LowerContext, i = 0) => c.name(n.outputs[i]!);
-const inp = (n: IrNode, c: LowerContext, i: number) => c.name(n.inputs[i]!);
-function transpose(c: LowerContext, x: string, perm: number[], hint = 't'): string {
-  const y = c.fresh(hint);
-  emit(c, 'Transpose', [x], [y], { perm: ints(perm) });
-  return y;
-}
+const shapeOf = (c: LowerContext, id: number) => valueOf(c, id).shape;
 function reshape(c: LowerContext, x: string, shape: number[], hint = 'r'): string {
   const y = c.fresh(hint);
   emit(c, 'Reshape', [x, c.ints(shape)], [y]);
@@ -59,7 +43,7 @@ function convInfo(xShape: number[], fShape: number[], a: ConvAttrs, depthwise = 
 
 const conv2dBackpropInput: Lowering = (n, c) => {
   const a = n.attrs as unknown as ConvAttrs & { inputShape: number[] };
-  const dy = byName(n, 'dy'), f = byName(n, 'filter');
+  const dy = required(n, 'dy'), f = required(n, 'filter');
   const fShape = shapeOf(c, f);
   const info = convInfo(a.inputShape, fShape, a);
   const p = info.padInfo;
@@ -81,7 +65,7 @@ const conv2dBackpropInput: Lowering = (n, c) => {
 
 const conv2dBackpropFilter: Lowering = (n, c) => {
   const a = n.attrs as unknown as ConvAttrs & { filterShape: number[] };
-  const x = byName(n, 'x'), dy = byName(n, 'dy');
+  const x = required(n, 'x'), dy = required(n, 'dy');
   const xShape = shapeOf(c, x);
   const info = convInfo(xShape, a.filterShape, a);
   const p = info.padInfo;
@@ -97,9 +81,8 @@ const conv2dBackpropFilter: Lowering = (n, c) => {
     src = padded;
   }
   const tap = (i: number, j: number) => {
+    if (kh === 1 && kw === 1 && sh === 1 && sw === 1) return src; // every (padded) input pixel is one output pixel
     const h0 = i * dh, w0 = j * dw;
-    const needed = !(kh === 1 && kw === 1 && sh === 1 && sw === 1 && xShape[1] === ho && xShape[2] === wo);
-    if (!needed) return src;
     const s = c.fresh('tap');
     emit(c, 'Slice', [src, c.ints([h0, w0]), c.ints([h0 + (ho - 1) * sh + 1, w0 + (wo - 1) * sw + 1]), c.ints([1, 2]), c.ints([sh, sw])], [s]);
     return s;
@@ -120,7 +103,7 @@ const conv2dBackpropFilter: Lowering = (n, c) => {
 
 const maxPoolGrad: Lowering = (n, c) => {
   const a = n.attrs as unknown as { filterSize: number | [number, number]; strides: number | [number, number]; pad: unknown; dimRoundingMode?: 'floor' | 'round' | 'ceil' };
-  const dy = byName(n, 'dy'), x = byName(n, 'input');
+  const dy = required(n, 'dy'), x = required(n, 'input');
   const xShape = shapeOf(c, x) as [number, number, number, number];
   const info = tf.backend_util.computePool2DInfo(xShape, a.filterSize, a.strides, 1, a.pad as 'same', a.dimRoundingMode);
   const p = info.padInfo;
@@ -140,7 +123,7 @@ const maxPoolGrad: Lowering = (n, c) => {
 };
 
 const unsortedSegmentSum: Lowering = (n, c) => {
-  const x = byName(n, 'x'), ids = byName(n, 'segmentIds');
+  const x = required(n, 'x'), ids = required(n, 'segmentIds');
   const numSegments = (n.attrs as { numSegments: number }).numSegments;
   const xShape = shapeOf(c, x), idShape = shapeOf(c, ids);
   const rest = xShape.slice(idShape.length);
@@ -196,8 +179,8 @@ export const GRAD_LOWERINGS: Record<string, Lowering> = {
     emit(c, 'Greater', [inp(n, c, 0), c.floatConst([0])], [pos]);
     emit(c, 'Where', [pos, c.floatConst([1]), c.floatConst([alpha])], [out(n, c)]);
   },
-  Select: (n, c) => emit(c, 'Where', [c.name(byName(n, 'condition')), c.name(byName(n, 't')), c.name(byName(n, 'e'))], [out(n, c)]),
-  SelectV2: (n, c) => emit(c, 'Where', [c.name(byName(n, 'condition')), c.name(byName(n, 't')), c.name(byName(n, 'e'))], [out(n, c)]),
+  Select: (n, c) => emit(c, 'Where', [c.name(required(n, 'condition')), c.name(required(n, 't')), c.name(required(n, 'e'))], [out(n, c)]),
+  SelectV2: (n, c) => emit(c, 'Where', [c.name(required(n, 'condition')), c.name(required(n, 't')), c.name(required(n, 'e'))], [out(n, c)]),
   ZerosLike: filled(0),
   OnesLike: filled(1),
   Fill: (n, c) => filled((n.attrs as { value: number }).value)(n, c),

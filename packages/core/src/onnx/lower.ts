@@ -6,49 +6,14 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { CmidError } from '../runtime/errors.js';
-import type { IrGraph, IrNode, IrValue } from '../graph/ir.js';
-import { TensorDataType, type AttributeValue, type NodeProto, type TensorProto } from './proto.js';
+import type { IrNode } from '../graph/ir.js';
+import { TensorDataType, type AttributeValue } from './proto.js';
 import { GRAD_LOWERINGS } from './lower-grad.js';
+import { byName, emit, float, inp, int, ints, normAxis, out, transpose, valueOf, type LowerContext, type Lowering } from './lower-util.js';
 
-export interface LowerContext {
-  graph: IrGraph;
-  nodes: NodeProto[];
-  initializers: TensorProto[];
-  /** ONNX value name of an IR value. */
-  name(id: number): string;
-  /** A fresh intermediate name. */
-  fresh(hint: string): string;
-  /** An int64 constant initializer; returns its name. */
-  ints(values: readonly number[], hint?: string): string;
-  floatConst(values: readonly number[], hint?: string): string;
-  /** Per value: which dims vary with the batch size (undefined: static graph). */
-  batchDims(id: number): boolean[] | undefined;
-}
+export type { LowerContext } from './lower-util.js';
 
-type Lowering = (n: IrNode, c: LowerContext) => void;
-
-const ints = (v: readonly number[]): AttributeValue => ({ type: 'ints', value: v });
-const int = (v: number): AttributeValue => ({ type: 'int', value: v });
-const float = (v: number): AttributeValue => ({ type: 'float', value: v });
-
-function emit(c: LowerContext, opType: string, inputs: string[], outputs: string[], attributes?: Record<string, AttributeValue>): void {
-  c.nodes.push({ opType, inputs, outputs, ...(attributes ? { attributes } : {}) });
-}
-
-const v = (c: LowerContext, id: number): IrValue => c.graph.values[id]!;
-const inp = (n: IrNode, c: LowerContext, i: number) => c.name(n.inputs[i]!);
-const out = (n: IrNode, c: LowerContext, i = 0) => c.name(n.outputs[i]!);
-const byName = (n: IrNode, name: string): number => {
-  const i = n.inputNames.indexOf(name);
-  return i < 0 ? -1 : n.inputs[i]!;
-};
-const normAxis = (axis: number, rank: number) => (axis < 0 ? axis + rank : axis);
-
-function transpose(c: LowerContext, x: string, perm: number[], hint = 't'): string {
-  const y = c.fresh(hint);
-  emit(c, 'Transpose', [x], [y], { perm: ints(perm) });
-  return y;
-}
+const v = valueOf;
 
 /** A Reshape target honouring the batch dims: a varying dim becomes -1 (at most one may vary). */
 function reshapeTarget(c: LowerContext, outId: number): string {

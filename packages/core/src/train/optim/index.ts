@@ -17,7 +17,7 @@ import { adamw, type AdamWOptions } from './adamw.js';
 import { adan, type AdanOptions } from './adan.js';
 import { lars, type LarsOptions } from './lars.js';
 import { sgd, type SgdOptions } from './sgd.js';
-import type { Optimizer, OptimizerKind, OptimizerState, ParamEntry, ParamSpec } from './types.js';
+import type { Optimizer, OptimizerState, ParamEntry, ParamSpec } from './types.js';
 
 export type { Optimizer, OptimizerKind, OptimizerState, ParamEntry, ParamSpec, UpdateResult } from './types.js';
 export { sgd, momentumDirection, type SgdOptions } from './sgd.js';
