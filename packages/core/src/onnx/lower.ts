@@ -145,9 +145,9 @@ const batchNorm: Lowering = (n, c) => {
 function reduce(onnx: 'ReduceMean' | 'ReduceSum' | 'ReduceMax' | 'ReduceMin' | 'ReduceProd'): Lowering {
   return (n, c) => {
     const rank = v(c, n.inputs[0]!).shape.length;
-    const a = n.attrs as { axis?: number | number[]; reductionIndices?: number | number[] }; // Max names it reductionIndices
-    const raw = a.axis ?? a.reductionIndices;
-    const axes = (raw === undefined ? [...Array(rank).keys()] : Array.isArray(raw) ? raw : [raw]).map((a) => normAxis(a, rank));
+    const a = n.attrs as { axis?: number | number[] | null; reductionIndices?: number | number[] | null }; // Max names it reductionIndices
+    const raw = a.axis ?? a.reductionIndices; // tf.max(x) / tf.min(x) over all axes pass reductionIndices: null
+    const axes = (raw === undefined || raw === null ? [...Array(rank).keys()] : Array.isArray(raw) ? raw : [raw]).map((a) => normAxis(a, rank));
     const keepdims = (n.attrs as { keepDims?: boolean }).keepDims ? 1 : 0;
     // opset 17: ReduceSum takes its axes as an input, the other reductions as an attribute
     if (onnx === 'ReduceSum') emit(c, onnx, [inp(n, c, 0), c.ints(axes)], [out(n, c)], { keepdims: int(keepdims) });

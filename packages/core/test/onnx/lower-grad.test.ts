@@ -97,6 +97,8 @@ describe('gradient lowerings vs eager tfjs', () => {
     await check((a) => tf.logSoftmax(a), [[4, 9]]);
     await check((a) => tf.add(tf.sum(a, 1, true), tf.mean(a, 0)), [[4, 5]]);
     await check((a) => tf.max(a, -1), [[4, 5]]);
+    // over all axes: Max/Min get reductionIndices null (a global max normalises the FFL weight)
+    await check((a) => tf.add(tf.mul(tf.max(a), a), tf.min(a)), [[2, 3, 4]]);
   });
 
   it('matmul with transposes and batch broadcast (BatchMatMul gradients)', async () => {
