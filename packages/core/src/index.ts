@@ -33,7 +33,7 @@ export * from './nn/index.js';
 
 // --- backbones
 export { ResNet, resnet18, resnet50, RESNET_VARIANTS, type ResNetOptions, type ResNetVariant } from './backbones/resnet.js';
-export type { Backbone, FeatureInfo } from './backbones/feature-info.js';
+export type { Backbone, FeatureHooks, FeatureInfo } from './backbones/feature-info.js';
 export { adaptInputChannels, adaptStateDictChannels, FIRST_LAYER_KEYS } from './backbones/adapt-channels.js';
 export { SwinTransformer, swin_t, swin_b, SWIN_VARIANTS, fromMicrosoftKeys, relativePositionIndex, shiftWindowMask, type SwinOptions, type SwinVariant } from './backbones/swin.js';
 export { VisionTransformer, vit_b16, VIT_VARIANTS, resamplePosEmbed, bicubicMatrix, bicubicResize, sincosPosEmbed, type VitOptions, type VitVariant } from './backbones/vit.js';
@@ -43,6 +43,7 @@ export { BACKBONES, ALIASES, createBackbone, resolveBackboneName, isBackboneName
 export { readPth, type Checkpoint, type ReadPthOptions, type OpaqueObject } from './checkpoint/pth/read-pth.js';
 export { findStateDict, isStateDict, STATE_DICT_KEYS, type FoundStateDict } from './checkpoint/state-dict.js';
 export { readSafetensors, decodeSafetensors, encodeSafetensors, writeSafetensors, type Safetensors } from './checkpoint/safetensors.js';
+export { writeFileAtomic, openAtomic, type AtomicFile } from './checkpoint/atomic-write.js';
 export { stripPrefix, remapKeys, detectPrefix, stripCommonPrefixes, COMMON_PREFIXES, type RemapRule } from './checkpoint/remap.js';
 export { extractBackbone, CMID_ENCODER_PREFIXES, type ExtractOptions } from './checkpoint/extract.js';
 export {
@@ -94,3 +95,5 @@ export { generate, SYNTH_KINDS, SYNTH_SIZES, type SynthKind, type SynthOptions, 
 
 // --- transforms: seeded augmentations on HWC images (CMID parallelTransform, baseline views, paired geometry)
 export * from './transforms/index.js';
+export * from './metrics/index.js';
+export * from './losses/index.js';

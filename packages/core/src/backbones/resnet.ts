@@ -10,7 +10,7 @@ import { ModuleList } from '../nn/module-list.js';
 import { Conv2d } from '../nn/layers/conv2d.js';
 import { BatchNorm2d } from '../nn/layers/batch-norm.js';
 import { globalAvgPool, maxPool2d } from '../nn/layers/pool.js';
-import type { Backbone, FeatureInfo } from './feature-info.js';
+import type { Backbone, FeatureHooks, FeatureInfo } from './feature-info.js';
 
 /** The projection shortcut: downsample.0 (1x1 conv) and downsample.1 (BN). */
 class Downsample extends ModuleList {
@@ -134,9 +134,10 @@ export class ResNet extends Module implements Backbone {
     this.embedDim = inC;
   }
 
-  features(x: tf.Tensor4D): tf.Tensor4D[] {
+  features(x: tf.Tensor4D, hooks: FeatureHooks = {}): tf.Tensor4D[] {
     let h = tf.relu(this.bn1.forward(this.conv1.forward(x))) as tf.Tensor4D;
     h = maxPool2d(h, 3, 2, 1);
+    if (hooks.stem !== undefined) h = hooks.stem(h);
     const out: tf.Tensor4D[] = [];
     for (const s of this.stages) {
       h = s.forward(h);

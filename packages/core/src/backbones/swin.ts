@@ -31,7 +31,7 @@ import { currentInitRng } from '../nn/init.js';
 import type { CheckpointTensor as StateTensor, StateDict } from '../checkpoint/tensor.js';
 import { Rng } from '../rng/rng.js';
 import { CmidError } from '../runtime/errors.js';
-import type { Backbone, FeatureInfo } from './feature-info.js';
+import type { Backbone, FeatureHooks, FeatureInfo } from './feature-info.js';
 
 export const SWIN_VARIANTS = {
   swin_t: { embedDim: 96, depths: [2, 2, 6, 2], numHeads: [3, 6, 12, 24] },
@@ -418,8 +418,9 @@ export class SwinTransformer extends Module implements Backbone {
    * x: float32 NHWC [B, H, W, inChannels]. Returns one NHWC map per stage, [B, ceil(H / 4 / 2^s), ..., C_s],
    * each after its norm{s} when s is in outIndices (raw otherwise).
    */
-  features(x: tf.Tensor4D): tf.Tensor4D[] {
+  features(x: tf.Tensor4D, hooks: FeatureHooks = {}): tf.Tensor4D[] {
     let h = this.patchEmbed.forward(x);
+    if (hooks.stem !== undefined) h = hooks.stem(h);
     const out: tf.Tensor4D[] = [];
     this.stages.forEach((stage, s) => {
       for (const block of stage.blocks.items) h = block.forward(h);

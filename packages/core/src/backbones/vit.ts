@@ -24,7 +24,7 @@ import { currentInitRng, normal, truncNormal, uniform } from '../nn/init.js';
 import type { CheckpointTensor as StateTensor } from '../checkpoint/tensor.js';
 import { Rng } from '../rng/rng.js';
 import { CmidError } from '../runtime/errors.js';
-import type { Backbone, FeatureInfo } from './feature-info.js';
+import type { Backbone, FeatureHooks, FeatureInfo } from './feature-info.js';
 
 export const VIT_VARIANTS = {
   vit_b16: { embedDim: 768, depth: 12, numHeads: 12, patchSize: 16 },
@@ -319,7 +319,7 @@ export class VisionTransformer extends Module implements Backbone {
   }
 
   /** x: NHWC [B, H, W, C] with H, W multiples of the patch. Returns all tokens after the blocks (no norm), [B, 1 + N, D]. */
-  tokens(x: tf.Tensor4D): tf.Tensor3D {
+  tokens(x: tf.Tensor4D, hooks: FeatureHooks = {}): tf.Tensor3D {
     const [b, h, w] = x.shape;
     const p = this.patchSize;
     if (h % p !== 0 || w % p !== 0) {
@@ -328,7 +328,9 @@ export class VisionTransformer extends Module implements Backbone {
     const gh = h / p;
     const gw = w / p;
     const d = this.embedDim;
-    const patches = tf.reshape(this.patchEmbed.proj.forward(x), [b, gh * gw, d]);
+    let grid = this.patchEmbed.proj.forward(x) as tf.Tensor4D;
+    if (hooks.stem !== undefined) grid = hooks.stem(grid);
+    const patches = tf.reshape(grid, [b, gh * gw, d]);
     const cls = tf.tile(this.clsToken, [b, 1, 1]);
     let t = tf.add(tf.concat([cls, patches], 1), this.positionEmbedding(gh, gw)) as tf.Tensor3D;
     for (const blk of this.blocks.items) t = blk.forward(t);
@@ -339,9 +341,9 @@ export class VisionTransformer extends Module implements Backbone {
    * x: NHWC [B, H, W, C]. Returns one map [B, H/16, W/16, D] of the patch tokens after the last block, through
    * `norm` in 'token' pooling (raw in 'avg' pooling, whose fc_norm belongs to the pooled vector).
    */
-  features(x: tf.Tensor4D): tf.Tensor4D[] {
+  features(x: tf.Tensor4D, hooks: FeatureHooks = {}): tf.Tensor4D[] {
     const [b, h, w] = x.shape;
-    let t: tf.Tensor = this.tokens(x);
+    let t: tf.Tensor = this.tokens(x, hooks);
     if (this.norm !== undefined) t = this.norm.forward(t);
     const d = this.embedDim;
     const patches = tf.slice(t, [0, 1, 0], [-1, -1, -1]);

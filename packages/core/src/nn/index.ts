@@ -5,6 +5,7 @@ export { seedInit, currentInitRng, uniform, normal, truncNormal, defaultWeight, 
 export { Conv2d, type Conv2dOptions } from './layers/conv2d.js';
 export { BatchNorm2d } from './layers/batch-norm.js';
 export { Linear } from './layers/linear.js';
+export { PointwiseConv1d } from './layers/pointwise-conv1d.js';
 export { LayerNorm } from './layers/layer-norm.js';
 export { gelu, relu } from './layers/activations.js';
 export { maxPool2d, globalAvgPool } from './layers/pool.js';

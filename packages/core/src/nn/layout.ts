@@ -3,9 +3,10 @@
  * PyTorch: images NCHW, Conv2d weight OIHW [out, in/groups, kh, kw], Linear weight [out, in].
  * tfjs:    images NHWC, conv2d filter HWIO [kh, kw, in, out], depthwise filter [kh, kw, in, multiplier],
  *          dense weight [in, out].
+ * pointwise1d: a kernel-1 Conv1d weight [out, in, 1] (DINO-style heads), kept in tfjs as a dense [in, out].
  * Parameters remember their TorchLayout so that stateDict() writes PyTorch shapes and loadStateDict() reads them.
  */
-export type TorchLayout = 'plain' | 'conv2d' | 'depthwise2d' | 'linear';
+export type TorchLayout = 'plain' | 'conv2d' | 'depthwise2d' | 'linear' | 'pointwise1d';
 
 export interface HostTensor {
   shape: number[];
@@ -54,6 +55,8 @@ export function torchToTf(t: HostTensor, layout: TorchLayout): HostTensor {
     }
     case 'linear': // [out, in] -> [in, out]
       return permute(t.data, t.shape, [1, 0]);
+    case 'pointwise1d': // [out, in, 1] -> [in, out]
+      return permute(t.data, [t.shape[0]!, t.shape[1]!], [1, 0]);
   }
 }
 
@@ -71,6 +74,10 @@ export function tfToTorch(t: HostTensor, layout: TorchLayout): HostTensor {
     }
     case 'linear':
       return permute(t.data, t.shape, [1, 0]);
+    case 'pointwise1d': {
+      const p = permute(t.data, t.shape, [1, 0]);
+      return { shape: [...p.shape, 1], data: p.data };
+    }
   }
 }
 
@@ -85,6 +92,8 @@ export function torchShape(tfShape: readonly number[], layout: TorchLayout): num
       return [tfShape[2]! * tfShape[3]!, 1, tfShape[0]!, tfShape[1]!];
     case 'linear':
       return [tfShape[1]!, tfShape[0]!];
+    case 'pointwise1d':
+      return [tfShape[1]!, tfShape[0]!, 1];
   }
 }
 

@@ -79,3 +79,4 @@ export { LAND_USE, type Recipe } from './scene/land-use.js';
 export { DETECTION_THEMES, detectionScene, type DetectionTheme } from './scene/detection.js';
 export { planChange, changeMask, type ChangePlan } from './scene/change.js';
 export { landscape, climateFor, type Climate } from './scene/landscape.js';
+export { ensureSynthetic, syntheticCacheDir, type EnsureSyntheticOptions } from './cache.js';
