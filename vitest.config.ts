@@ -8,6 +8,7 @@ export default defineConfig({
   test: {
     projects: [
       { extends: true, test: { name: 'core', root: 'packages/core', include: ['test/**/*.test.ts'] } },
+      { extends: true, test: { name: 'pretrain', root: 'packages/pretrain', include: ['test/**/*.test.ts'] } },
       { extends: true, test: { name: 'cli', root: 'apps/cli', include: ['test/**/*.test.ts'] } },
     ],
     testTimeout: 120_000,

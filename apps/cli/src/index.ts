@@ -6,6 +6,7 @@ import { Command } from 'commander';
 import { infoCommand } from './commands/info.js';
 import { demoCommand } from './commands/demo.js';
 import { synthCommand } from './commands/synth.js';
+import { pretrainCommand, extractCommand } from './commands/pretrain.js';
 
 export function buildProgram(): Command {
   const program = new Command('cmid')
@@ -20,5 +21,7 @@ export function buildProgram(): Command {
   program.addCommand(infoCommand());
   program.addCommand(demoCommand());
   program.addCommand(synthCommand());
+  program.addCommand(pretrainCommand());
+  program.addCommand(extractCommand());
   return program;
 }
