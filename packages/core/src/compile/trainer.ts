@@ -268,7 +268,17 @@ class CompiledTrainer implements Trainer {
 
   getState(): TrainerState {
     if (this.pending !== undefined) return this.pending;
-    if (this.ort === undefined) throw new CmidError('config', 'compiled trainer: no state before the first step.');
+    if (this.ort === undefined) {
+      // before the first step: the variables as they are and zero optimiser slots
+      const tensors: TrainerState['tensors'] = {};
+      for (const [name, v] of Object.entries(this.spec.variables)) {
+        tensors[name] = { data: (v.dataSync() as Data).slice(), shape: [...v.shape], dtype: v.dtype as 'float32' | 'int32' | 'bool' };
+      }
+      for (const p of this.spec.params) {
+        for (const slot of this.spec.optimizer.slots) tensors[slotKey(p.name, slot)] = { data: new Float32Array(p.shape.reduce((a, b) => a * b, 1)), shape: [...p.shape], dtype: 'float32' };
+      }
+      return { step: this.stepCount, tensors };
+    }
     const tensors: TrainerState['tensors'] = {};
     for (const [name, s] of this.slots) tensors[name] = { data: s.buffers[s.current].slice(), shape: [...s.shape], dtype: s.dtype };
     return { step: this.stepCount, tensors };
