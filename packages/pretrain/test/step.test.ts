@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { cmidEmaTau, createTrainer, initBackend, seedInit, type Trainer, type TrainerState } from '@cmid/core';
-import type { CmidConfig } from '../src/config.js';
+import { CMID_SWIN_B, mergeConfig, type CmidConfig } from '../src/config.js';
 import { CmidModel } from '../src/model/cmid-model.js';
 import { cmidTrainStep } from '../src/step.js';
 import { cmidBatch, SMALL } from './helpers/batch.js';
@@ -103,5 +103,35 @@ describe('CMID training step', () => {
     }
     const errs = compareStates(compiled.state, eager.state);
     expect(errs[Math.floor(errs.length / 2)]![1]).toBeLessThan(1e-3);
+  });
+});
+
+describe('CMID training step, Swin', () => {
+  it('a Swin CMID step (mask token after the patch embedding, no BN in the LocalHead) runs compiled and matches eager', async () => {
+    const c = mergeConfig(CMID_SWIN_B, {
+      backbone: 'swin_t',
+      backbone_options: { embedDim: 8, depths: [1, 1, 1, 1], numHeads: [1, 1, 1, 1], windowSize: 2 },
+      size: 64,
+      num_matches: 2,
+      hidden_dim: 32,
+      class_feat_size: 24,
+      bottleneck_dim: 8,
+      out_dim: 16,
+      queue_size: 32,
+      batch_size: 4,
+      mask_patch_size: 16,
+      optimizer: 'sgd',
+      lr: 0.01,
+    });
+    const eager = await run('eager', c, 2);
+    const compiled = await run('compiled', c, 2);
+    for (let t = 0; t < 2; t++) {
+      for (const k of ['loss_rec', 'global_loss', 'pixel_loss']) {
+        expect(Math.abs(compiled.results[t]!.terms[k]! - eager.results[t]!.terms[k]!) / Math.abs(eager.results[t]!.terms[k]!), `${k} at step ${t}`).toBeLessThan(1e-4);
+      }
+    }
+    const errs = compareStates(compiled.state, eager.state);
+    expect(errs[0]![1], `worst tensor ${errs[0]![0]}`).toBeLessThan(1e-3);
+    expect(eager.state.tensors['online_encoder.mask_token']!.shape).toEqual([1, 1, 8]);
   });
 });
