@@ -19,3 +19,4 @@ export { writePreview } from './preview.js';
 export { extractFromCheckpoint, extractToFile, type ExtractResult } from './extract.js';
 export { trainCommand, extractCommand, evalCommand, configFromFlags } from './cli/commands.js';
 export { runCmidDemo, type DemoOptions, type DemoResult } from './demo.js';
+export { loadReferenceCheckpoint } from './reference.js';
