@@ -9,7 +9,7 @@ import { cmidEmaTau, createTrainer, initBackend, seedInit, type Trainer, type Tr
 import { CMID_SWIN_B, mergeConfig, type CmidConfig } from '../src/config.js';
 import { CmidModel } from '../src/model/cmid-model.js';
 import { cmidTrainStep } from '../src/step.js';
-import { cmidBatch, SMALL } from './helpers/batch.js';
+import { cmidBatch, SMALL, SMALL_SIZES } from './helpers/batch.js';
 
 beforeAll(async () => {
   await initBackend();
@@ -109,19 +109,9 @@ describe('CMID training step', () => {
 describe('CMID training step, Swin', () => {
   it('a Swin CMID step (mask token after the patch embedding, no BN in the LocalHead) runs compiled and matches eager', async () => {
     const c = mergeConfig(CMID_SWIN_B, {
+      ...SMALL_SIZES,
       backbone: 'swin_t',
       backbone_options: { embedDim: 8, depths: [1, 1, 1, 1], numHeads: [1, 1, 1, 1], windowSize: 2 },
-      size: 64,
-      num_matches: 2,
-      hidden_dim: 32,
-      class_feat_size: 24,
-      bottleneck_dim: 8,
-      out_dim: 16,
-      queue_size: 32,
-      batch_size: 4,
-      mask_patch_size: 16,
-      optimizer: 'sgd',
-      lr: 0.01,
     });
     const eager = await run('eager', c, 2);
     const compiled = await run('compiled', c, 2);

@@ -1,14 +1,6 @@
 #!/usr/bin/env node
 /** `pnpm --filter pretrain extract`: see commands.ts. */
-import { CmidError } from '@cmid/core';
 import { extractCommand } from './commands.js';
+import { runCli } from './run.js';
 
-try {
-  await extractCommand().parseAsync(process.argv);
-} catch (e) {
-  if (e instanceof CmidError) {
-    console.error(`cmid: ${e.message}`);
-    process.exit(2);
-  }
-  throw e;
-}
+await runCli(extractCommand());

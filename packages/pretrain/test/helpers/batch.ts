@@ -35,8 +35,8 @@ export function cmidBatch(c: CmidConfig, B: number, seed: number, teacherTemp = 
 }
 
 /** A CMID small enough for step-level tests: ResNet-18 at width 8, 64 px (2 x 2 cells), tiny heads and queue. */
-export const SMALL: CmidConfig = mergeConfig(CMID_TINY, {
-  backbone_options: { baseWidth: 8 },
+/** The sizes of the step-level test models: 64 px (2 x 2 cells), tiny heads and queue, batch 4. */
+export const SMALL_SIZES = {
   size: 64,
   num_matches: 2,
   hidden_dim: 32,
@@ -48,4 +48,6 @@ export const SMALL: CmidConfig = mergeConfig(CMID_TINY, {
   mask_patch_size: 16,
   lr: 0.01,
   optimizer: 'sgd',
-});
+} as const;
+
+export const SMALL: CmidConfig = mergeConfig(CMID_TINY, { ...SMALL_SIZES, backbone_options: { baseWidth: 8 } });
