@@ -3,8 +3,8 @@
  * mean fill, cell grids) -> position matches (§5.3) -> batches in the layout the training step takes.
  *
  * Sources (cmid.md §6.1): a MillionAID-style image folder (any depth, labels ignored; `dataset: millionaid`), a
- * Potsdam folder (every image under `<root>/Image`, or directly under root when there is no `Image` folder;
- * `dataset: potsdam`), or the embedded synthetic MillionAID corpus. Images are read with @cmid/core's raster reader
+ * Potsdam folder (every image under `<root>/Image` as the reference, else the ISPRS release's `2_Ortho_RGB`, else
+ * directly under root; `dataset: potsdam`), or the embedded synthetic MillionAID corpus. Images are read with @cmid/core's raster reader
  * (JPEG/PNG/TIFF/GeoTIFF); 8-bit data is required by the colour pipeline, so a 16-bit or float image is an error
  * that names the file.
  */
@@ -143,7 +143,15 @@ async function isDir(p: string): Promise<boolean> {
 export async function listPretrainImages(root: string, kind: PretrainDatasetKind = 'imagefolder'): Promise<PretrainSample[]> {
   if (!(await isDir(root))) throw new CmidError('input', `pretraining data: ${root} is not a folder. Pass --data <folder of images>, or omit it to use the synthetic corpus.`, { file: root });
   let dir = root;
-  if (kind === 'potsdam' && (await isDir(join(root, 'Image')))) dir = join(root, 'Image');
+  if (kind === 'potsdam') {
+    // the reference reads <root>/Image; the ISPRS release keeps the RGB tiles in 2_Ortho_RGB (labels elsewhere)
+    for (const sub of ['Image', '2_Ortho_RGB']) {
+      if (await isDir(join(root, sub))) {
+        dir = join(root, sub);
+        break;
+      }
+    }
+  }
   const folder = await ImageFolder.open(dir, { layout: 'flat', recursive: kind !== 'potsdam', warn: () => {} });
   if (folder.samples.length === 0) {
     const entries = (await readdir(dir)).slice(0, 5).join(', ');
