@@ -19,7 +19,7 @@ import { CmidError } from '../runtime/errors.js';
 import { traceSymbolic, activeSymbolicTrace, type FeedSpec } from '../graph/symbolic-trace.js';
 import { summarize, type IrGraph } from '../graph/ir.js';
 import { encodeIrGraph } from '../onnx/export.js';
-import { createSession, loadOrt, type ExecutionProvider } from '../onnx/session.js';
+import { createSession, loadOrt, type ExecutionProvider, type SessionOptions } from '../onnx/session.js';
 import { checkSpec, scalarNames, stepGraph, type TrainStepSpec } from './step-graph.js';
 
 export type Engine = 'compiled' | 'eager';
@@ -67,6 +67,10 @@ export interface TrainerOptions {
   threads?: number;
   /** Called once per compiled graph (new input shape) with its summary, e.g. for a log line. */
   onCompile?: (info: CompileInfo) => void;
+  /** onnxruntime session options for diagnosis (compiled engine): per-node profile, optimised-model dump. */
+  session?: Pick<SessionOptions, 'profileFilePrefix' | 'optimizedModelFilePath' | 'optimization'>;
+  /** Called with each compiled graph's ONNX model bytes (before onnxruntime's optimisations). */
+  onModel?: (model: Uint8Array, key: string) => void;
 }
 
 export interface CompileInfo {
@@ -193,8 +197,9 @@ class CompiledTrainer implements Trainer {
     }, { inputs, variables: spec.variables });
     const traceMs = performance.now() - t0;
     const model = encodeIrGraph(trace.graph, { params: 'inputs', metadata: { producer: 'cmid compiled train step', key } });
+    this.options.onModel?.(model, key);
     const t1 = performance.now();
-    const session = await createSession(model, { ...(this.options.threads !== undefined ? { threads: this.options.threads } : {}), ...(this.options.provider ? { provider: this.options.provider } : {}) });
+    const session = await createSession(model, { ...this.options.session, ...(this.options.threads !== undefined ? { threads: this.options.threads } : {}), ...(this.options.provider ? { provider: this.options.provider } : {}) });
     const sessionMs = performance.now() - t1;
     const updates = new Map<string, string>();
     for (const name of trace.graph.outputNames) {

@@ -16,6 +16,10 @@ export interface SessionOptions {
   provider?: ExecutionProvider;
   /** Graph optimisation level; default 'all'. */
   optimization?: 'disabled' | 'basic' | 'extended' | 'all';
+  /** Write onnxruntime's per-node profile (Chrome trace JSON) to `<prefix>_<date>.json` when the session ends. */
+  profileFilePrefix?: string;
+  /** Write the model as onnxruntime optimised it (after fusions and transpose cancelling) to this path. */
+  optimizedModelFilePath?: string;
 }
 
 let ortModule: typeof Ort | undefined;
@@ -43,6 +47,8 @@ export async function createSession(model: Uint8Array | string, options: Session
       intraOpNumThreads: threads,
       interOpNumThreads: 1,
       graphOptimizationLevel: options.optimization ?? 'all',
+      ...(options.profileFilePrefix !== undefined ? { enableProfiling: true, profileFilePrefix: options.profileFilePrefix } : {}),
+      ...(options.optimizedModelFilePath !== undefined ? { optimizedModelFilePath: options.optimizedModelFilePath } : {}),
     };
     return typeof model === 'string' ? await ort.InferenceSession.create(model, opts) : await ort.InferenceSession.create(model, opts);
   } catch (e) {
