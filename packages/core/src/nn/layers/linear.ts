@@ -7,13 +7,15 @@ export class Linear extends Module {
   readonly weight: tf.Variable;
   readonly bias: tf.Variable | undefined;
 
+  /** `layout`: how the state dict shows the weight ('linear' [out, in]; 'pointwise1d' [out, in, 1] for Conv1d k=1). */
   constructor(
     readonly inFeatures: number,
     readonly outFeatures: number,
     bias = true,
+    layout: 'linear' | 'pointwise1d' = 'linear',
   ) {
     super();
-    this.weight = this.param('weight', defaultWeight([inFeatures, outFeatures], inFeatures), 'linear');
+    this.weight = this.param('weight', defaultWeight([inFeatures, outFeatures], inFeatures), layout);
     this.bias = bias ? this.param('bias', defaultWeight([outFeatures], inFeatures)) : undefined;
   }
 
