@@ -3,8 +3,8 @@
  * then rename; a crash mid-write leaves the previous checkpoint intact).
  *
  * - Model tensors under the reference checkpoint's keys (`online_encoder.model.conv1.weight`, `branch_encoder.*`,
- *   `queue`, `class_loss.center`, ...), in PyTorch layout, so `cmid extract` and other tools read them as they
- *   read the reference `model` entry.
+ *   `queue`, `class_loss.center`, ...), in PyTorch layout and dtype (num_batches_tracked int64), so `cmid extract`
+ *   and other tools read them as they read the reference `model` entry.
  * - Optimiser state under `optimizer.<param>.<slot>` (PyTorch layout of the parameter).
  * - `__metadata__`: format tag, step, loader position (epoch, batch), the config (JSON), engine, time.
  * Everything the next step depends on is in the file: resuming from it continues bit for bit (the data loader's
@@ -44,9 +44,17 @@ function layouts(model: CmidModel): Map<string, TorchLayout> {
   return m;
 }
 
-function toTorch(t: TrainerState['tensors'][string], layout: TorchLayout): CheckpointTensor {
-  if (t.dtype === 'int32') return { dtype: 'int32', shape: [...t.shape], data: Int32Array.from(t.data as Int32Array) };
-  if (t.dtype === 'bool') return { dtype: 'uint8', shape: [...t.shape], data: Uint8Array.from(t.data as Uint8Array) };
+/** Buffers PyTorch stores as int64 (num_batches_tracked); tfjs holds them as int32. */
+function int64Buffers(model: CmidModel): Set<string> {
+  return new Set(model.namedBuffers().filter(([, b]) => b.torchDtype === 'int64').map(([n]) => n));
+}
+
+/** Trainer-state tensors are fresh copies (getState), so they are written without another copy. */
+function toTorch(t: TrainerState['tensors'][string], layout: TorchLayout, int64: boolean): CheckpointTensor {
+  if (t.dtype === 'int32') {
+    return int64 ? { dtype: 'int64', shape: [...t.shape], data: BigInt64Array.from(t.data as Int32Array, (x) => BigInt(x)) } : { dtype: 'int32', shape: [...t.shape], data: t.data as Int32Array };
+  }
+  if (t.dtype === 'bool') return { dtype: 'uint8', shape: [...t.shape], data: t.data as Uint8Array };
   const h = tfToTorch({ shape: [...t.shape], data: t.data as Float32Array }, layout);
   return { dtype: 'float32', shape: h.shape, data: h.data };
 }
@@ -54,13 +62,14 @@ function toTorch(t: TrainerState['tensors'][string], layout: TorchLayout): Check
 /** Writes `state` (from Trainer.getState()) to `file` atomically. */
 export async function saveCheckpoint(file: string, model: CmidModel, state: TrainerState, meta: CheckpointMeta): Promise<void> {
   const lay = layouts(model);
+  const int64 = int64Buffers(model);
   const tensors = new Map<string, CheckpointTensor>();
   for (const [name, t] of Object.entries(state.tensors)) {
     if (name.startsWith('slot:')) {
       const [, param, slot] = name.split(':') as [string, string, string];
-      tensors.set(`optimizer.${param}.${slot}`, toTorch(t, lay.get(param) ?? 'plain'));
+      tensors.set(`optimizer.${param}.${slot}`, toTorch(t, lay.get(param) ?? 'plain', false));
     } else {
-      tensors.set(name, toTorch(t, lay.get(name) ?? 'plain'));
+      tensors.set(name, toTorch(t, lay.get(name) ?? 'plain', int64.has(name)));
     }
   }
   await writeSafetensors(file, tensors, {
@@ -107,7 +116,10 @@ export function checkpointToState(file: string, ckpt: LoadedCheckpoint, model: C
     if (h.shape.join() !== t.shape.join()) {
       throw new CmidError('input', `${file}: tensor "${key}" is [${c.shape}] but this model's is [${t.shape}] (tfjs layout); the checkpoint is for another architecture or config.`, { file });
     }
-    tensors[name] = { data: t.dtype === 'int32' ? Int32Array.from(h.data as Int32Array) : t.dtype === 'bool' ? Uint8Array.from(h.data as Uint8Array) : Float32Array.from(h.data as Float32Array), shape: t.shape, dtype: t.dtype };
+    const data = t.dtype === 'int32'
+      ? (h.data instanceof BigInt64Array ? Int32Array.from(h.data, (x) => Number(x)) : Int32Array.from(h.data as Int32Array))
+      : t.dtype === 'bool' ? Uint8Array.from(h.data as Uint8Array) : Float32Array.from(h.data as Float32Array);
+    tensors[name] = { data, shape: t.shape, dtype: t.dtype };
   }
   return { step: ckpt.meta.step, tensors };
 }

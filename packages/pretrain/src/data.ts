@@ -11,7 +11,7 @@
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CmidError, ImageFolder, parallelTransform, type ParallelTransformOptions, type SampleMapFactory } from '@cmid/core';
-import { readRaster } from '@cmid/core/io';
+import { openRaster } from '@cmid/core/io';
 import { positionMatch } from './position-match.js';
 
 export interface PretrainSample {
@@ -42,18 +42,23 @@ export interface CmidSampleOptions {
   numMatches: number;
 }
 
-/** Decode to uint8 HWC, naming the file when the data is not 8-bit. */
+/** Decode to uint8 HWC (the file's own samples, no float round trip); the dtype is checked before decoding. */
 export async function readUint8(path: string): Promise<{ data: Uint8Array; height: number; width: number; channels: number }> {
-  const r = await readRaster(path);
-  if (r.dtype !== 'uint8') {
-    throw new CmidError(
-      'input',
-      `${path}: CMID pretraining reads 8-bit images (its colour augmentations work on 0..255), but this file is ${r.dtype}. ` +
-        'Convert it to 8-bit (e.g. gdal_translate -ot Byte -scale) or drop it from the folder.',
-      { file: path },
-    );
+  const r = await openRaster(path);
+  try {
+    if (r.dtype !== 'uint8') {
+      throw new CmidError(
+        'input',
+        `${path}: CMID pretraining reads 8-bit images (its colour augmentations work on 0..255), but this file is ${r.dtype}. ` +
+          'Convert it to 8-bit (e.g. gdal_translate -ot Byte -scale) or drop it from the folder.',
+        { file: path },
+      );
+    }
+    const d = await r.readNative();
+    return { data: d.data as Uint8Array, height: d.height, width: d.width, channels: d.bands };
+  } finally {
+    await r.close();
   }
-  return { data: Uint8Array.from(r.data), height: r.height, width: r.width, channels: r.bands };
 }
 
 /** The loader's per-sample map (decode + parallel transform + position matches); usable from worker threads. */

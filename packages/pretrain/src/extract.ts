@@ -6,16 +6,7 @@
  * PyTorch key names and layouts (`conv1.weight` [64, 3, 7, 7], ...; num_batches_tracked as int64), which load
  * into @cmid/core backbones, torchvision/timm ResNets and mmseg/mmcls Swins alike.
  */
-import {
-  CMID_ENCODER_PREFIXES,
-  CmidError,
-  extractBackbone,
-  readPth,
-  readSafetensors,
-  writeSafetensors,
-  type CheckpointTensor,
-  type StateDict,
-} from '@cmid/core';
+import { CmidError, extractBackbone, readPth, readSafetensors, writeSafetensors, type Checkpoint, type StateDict } from '@cmid/core';
 import { CHECKPOINT_FORMAT } from './checkpoint.js';
 
 export interface ExtractResult {
@@ -31,15 +22,8 @@ export async function extractFromCheckpoint(file: string, encoder: 'student' | '
     if (st.metadata.format !== CHECKPOINT_FORMAT) {
       throw new CmidError('input', `${file}: not a pretraining checkpoint (no "${CHECKPOINT_FORMAT}" format tag); it may already be an extracted backbone.`, { file });
     }
-    const prefix = CMID_ENCODER_PREFIXES[encoder];
-    const out: StateDict = new Map();
-    for (const [k, v] of st.tensors) {
-      if (!k.startsWith(prefix)) continue;
-      const t = v as CheckpointTensor;
-      const key = k.slice(prefix.length);
-      out.set(key, key.endsWith('num_batches_tracked') && t.dtype === 'int32' ? { dtype: 'int64', shape: [...t.shape], data: BigInt64Array.from(t.data as Int32Array, (x) => BigInt(x)) } : t);
-    }
-    if (out.size === 0) throw new CmidError('input', `${file}: no tensors under "${prefix}".`, { file });
+    // the checkpoint's tensors are the reference's `model` entry, so core's extract.py port applies as is
+    const out = extractBackbone({ file, archive: '', tensorCount: st.tensors.size, root: new Map([['model', st.tensors]]) } satisfies Checkpoint, { encoder });
     const meta = JSON.parse(st.metadata.meta ?? '{}') as { config?: { backbone?: string } };
     return { tensors: out, ...(meta.config?.backbone !== undefined ? { backbone: meta.config.backbone } : {}), source: 'cmid-pretrain' };
   }

@@ -51,34 +51,42 @@ export interface EmbedOptions {
   threads?: number;
 }
 
-/** Pooled eval-mode features of `paths`, [n * embedDim], via an ONNX export of the backbone. */
-export async function embedImages(backbone: Backbone, paths: readonly string[], options: EmbedOptions): Promise<Float32Array> {
+/** An eval-mode ONNX export of `backbone` on onnxruntime, for embedding many images with one export. */
+async function backboneRunner(backbone: Backbone, size: number, bands: number, threads?: number): Promise<OnnxRunner> {
+  const example = tf.zeros([2, size, size, bands]) as tf.Tensor4D;
+  const exported = exportModule(backbone, example);
+  tf.dispose([example, ...exported.eagerOutputs]);
+  return OnnxRunner.load(exported.model, threads === undefined ? {} : { threads });
+}
+
+async function embedWith(runner: OnnxRunner, embedDim: number, paths: readonly string[], options: EmbedOptions): Promise<Float32Array> {
   const { size, batchSize = 16 } = options;
   const mean = options.mean ?? CMID_MEAN;
   const std = options.std ?? CMID_STD;
-  const example = tf.zeros([2, size, size, mean.length]) as tf.Tensor4D;
-  const exported = exportModule(backbone, example);
-  tf.dispose([example, ...exported.eagerOutputs]);
-  const runner = await OnnxRunner.load(exported.model, options.threads === undefined ? {} : { threads: options.threads });
-  const d = backbone.embedDim;
-  const out = new Float32Array(paths.length * d);
-  try {
-    for (let start = 0; start < paths.length; start += batchSize) {
-      const chunk = paths.slice(start, start + batchSize);
-      const px = size * size * mean.length;
-      const data = new Float32Array(chunk.length * px);
-      for (let i = 0; i < chunk.length; i++) {
-        const src = await readUint8(chunk[i]!);
-        const resized = src.width === size && src.height === size ? src : resizeImage(src, size, size, { interpolation: 'bilinear', antialias: true });
-        data.set(normalizeImage(resized, mean, std).data, i * px);
-      }
-      const r = await runner.run(data, [chunk.length, size, size, mean.length]);
-      out.set(r.data, start * d);
+  const px = size * size * mean.length;
+  const out = new Float32Array(paths.length * embedDim);
+  for (let start = 0; start < paths.length; start += batchSize) {
+    const chunk = paths.slice(start, start + batchSize);
+    const data = new Float32Array(chunk.length * px);
+    for (let i = 0; i < chunk.length; i++) {
+      const src = await readUint8(chunk[i]!);
+      const resized = src.width === size && src.height === size ? src : resizeImage(src, size, size, { interpolation: 'bilinear', antialias: true });
+      data.set(normalizeImage(resized, mean, std).data, i * px);
     }
+    const r = await runner.run(data, [chunk.length, size, size, mean.length]);
+    out.set(r.data, start * embedDim);
+  }
+  return out;
+}
+
+/** Pooled eval-mode features of `paths`, [n * embedDim], via an ONNX export of the backbone. */
+export async function embedImages(backbone: Backbone, paths: readonly string[], options: EmbedOptions): Promise<Float32Array> {
+  const runner = await backboneRunner(backbone, options.size, (options.mean ?? CMID_MEAN).length, options.threads);
+  try {
+    return await embedWith(runner, backbone.embedDim, paths, options);
   } finally {
     await runner.release();
   }
-  return out;
 }
 
 export interface MonitorResult {
@@ -96,8 +104,14 @@ export async function evaluateFeatures(
   split: LabelledSplit,
   options: EmbedOptions & { k?: number; temperature?: number; linear?: boolean },
 ): Promise<MonitorResult> {
-  const ftr = await embedImages(backbone, split.train.map((s) => s.path), options);
-  const fte = await embedImages(backbone, split.test.map((s) => s.path), options);
+  const runner = await backboneRunner(backbone, options.size, (options.mean ?? CMID_MEAN).length, options.threads);
+  let ftr: Float32Array, fte: Float32Array;
+  try {
+    ftr = await embedWith(runner, backbone.embedDim, split.train.map((s) => s.path), options);
+    fte = await embedWith(runner, backbone.embedDim, split.test.map((s) => s.path), options);
+  } finally {
+    await runner.release();
+  }
   const ytr = split.train.map((s) => s.label);
   const yte = split.test.map((s) => s.label);
   const knn = knnClassify(ftr, ytr, fte, yte, split.classes.length, { k: options.k ?? 20, temperature: options.temperature ?? 0.07 });

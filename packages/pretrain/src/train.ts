@@ -13,7 +13,7 @@
  *   stays as it was;
  * - an optional kNN monitor (k 20, T 0.07) on a labelled folder after every `monitor.every` epochs.
  */
-import { mkdir } from 'node:fs/promises';
+import { copyFile, mkdir, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   cmidLr,
@@ -177,10 +177,12 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainResult> {
 
   const checkpoint = async (pos: { epoch: number; batch: number }, epochEnd: boolean) => {
     const meta: CheckpointMeta = { step, position: pos, config, engine, savedAt: new Date().toISOString(), itersPerEpoch };
-    const state = trainer.getState();
-    await saveCheckpoint(lastFile, model, state, meta);
+    await saveCheckpoint(lastFile, model, trainer.getState(), meta);
     if (epochEnd) {
-      await saveCheckpoint(join(ckptDir, `step_${step}.safetensors`), model, state, meta);
+      // the same bytes: copy rather than encode twice (temp file + rename keeps it atomic)
+      const epochFile = join(ckptDir, `step_${step}.safetensors`);
+      await copyFile(lastFile, `${epochFile}.tmp`);
+      await rename(`${epochFile}.tmp`, epochFile);
       await pruneCheckpoints(ckptDir, keep);
     }
     log.write({ event: 'checkpoint', step, file: lastFile, position: pos });

@@ -146,17 +146,9 @@ class CompiledTrainer implements Trainer {
     if (this.ort !== undefined) return this.ort;
     const ort = await loadOrt();
     this.ort = ort;
-    const add = (name: string, shape: number[], dtype: 'float32' | 'int32' | 'bool', data: Data) => {
-      const size = shape.reduce((a, b) => a * b, 1);
-      const a = allocate(dtype, size), b = allocate(dtype, size);
-      a.set(data);
-      this.slots.set(name, { shape, dtype, buffers: [a, b], tensors: [new ort.Tensor(ortType(dtype), a, shape), new ort.Tensor(ortType(dtype), b, shape)], current: 0 });
-    };
-    for (const [name, v] of Object.entries(this.spec.variables)) {
-      add(name, [...v.shape], v.dtype as 'float32' | 'int32' | 'bool', v.dataSync() as Data);
-    }
-    for (const p of this.spec.params) {
-      for (const slot of this.spec.optimizer.slots) add(slotKey(p.name, slot), [...p.shape], 'float32', new Float32Array(0));
+    for (const [name, t] of Object.entries(this.initialTensors())) {
+      const b = allocate(t.dtype, t.data.length);
+      this.slots.set(name, { shape: t.shape, dtype: t.dtype, buffers: [t.data, b], tensors: [new ort.Tensor(ortType(t.dtype), t.data, t.shape), new ort.Tensor(ortType(t.dtype), b, t.shape)], current: 0 });
     }
     if (this.pending !== undefined) {
       const state = this.pending;
@@ -164,6 +156,21 @@ class CompiledTrainer implements Trainer {
       this.setState(state);
     }
     return ort;
+  }
+
+  /** The state before any step: fresh copies of the variables' values and zero optimiser slots. */
+  private initialTensors(): TrainerState['tensors'] {
+    const tensors: TrainerState['tensors'] = {};
+    for (const [name, v] of Object.entries(this.spec.variables)) {
+      const dtype = v.dtype as 'float32' | 'int32' | 'bool';
+      const data = allocate(dtype, v.size);
+      data.set(v.dataSync() as Data);
+      tensors[name] = { data, shape: [...v.shape], dtype };
+    }
+    for (const p of this.spec.params) {
+      for (const slot of this.spec.optimizer.slots) tensors[slotKey(p.name, slot)] = { data: allocate('float32', p.shape.reduce((a, b) => a * b, 1)), shape: [...p.shape], dtype: 'float32' };
+    }
+    return tensors;
   }
 
   private key(batch: Record<string, BatchTensor>): string {
@@ -273,17 +280,7 @@ class CompiledTrainer implements Trainer {
 
   getState(): TrainerState {
     if (this.pending !== undefined) return this.pending;
-    if (this.ort === undefined) {
-      // before the first step: the variables as they are and zero optimiser slots
-      const tensors: TrainerState['tensors'] = {};
-      for (const [name, v] of Object.entries(this.spec.variables)) {
-        tensors[name] = { data: (v.dataSync() as Data).slice(), shape: [...v.shape], dtype: v.dtype as 'float32' | 'int32' | 'bool' };
-      }
-      for (const p of this.spec.params) {
-        for (const slot of this.spec.optimizer.slots) tensors[slotKey(p.name, slot)] = { data: new Float32Array(p.shape.reduce((a, b) => a * b, 1)), shape: [...p.shape], dtype: 'float32' };
-      }
-      return { step: this.stepCount, tensors };
-    }
+    if (this.ort === undefined) return { step: this.stepCount, tensors: this.initialTensors() }; // before the first step
     const tensors: TrainerState['tensors'] = {};
     for (const [name, s] of this.slots) tensors[name] = { data: s.buffers[s.current].slice(), shape: [...s.shape], dtype: s.dtype };
     return { step: this.stepCount, tensors };

@@ -66,7 +66,6 @@ export function knnClassify(
   const train = distance === 'cosine' ? normalizeRows(trainFeatures, nTrain, d) : trainFeatures;
   const test = distance === 'cosine' ? normalizeRows(testFeatures, nTest, d) : testFeatures;
   const sims = new Float64Array(nTrain);
-  const order = new Int32Array(nTrain);
   const scores = new Float64Array(numClasses);
   const predictions = new Int32Array(nTest);
   let correct1 = 0;
@@ -83,10 +82,9 @@ export function knnClassify(
         s = 1 / (Math.sqrt(s) + 1e-5);
       }
       sims[i] = s;
-      order[i] = i;
     }
-    // partial selection of the k largest (ties: lower index first)
-    const top = Array.from(order).sort((a, b) => sims[b]! - sims[a]! || a - b).slice(0, k);
+    // the k most similar (ties: lower index first)
+    const top = Array.from({ length: nTrain }, (_, i) => i).sort((a, b) => sims[b]! - sims[a]! || a - b).slice(0, k);
     scores.fill(0);
     for (const i of top) {
       const label = trainLabels[i]!;
