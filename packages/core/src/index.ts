@@ -46,6 +46,7 @@ export { readSafetensors, decodeSafetensors, encodeSafetensors, writeSafetensors
 export { writeFileAtomic, openAtomic, type AtomicFile } from './checkpoint/atomic-write.js';
 export { stripPrefix, remapKeys, detectPrefix, stripCommonPrefixes, COMMON_PREFIXES, type RemapRule } from './checkpoint/remap.js';
 export { extractBackbone, CMID_ENCODER_PREFIXES, type ExtractOptions } from './checkpoint/extract.js';
+export { readBackboneWeights, loadBackboneWeights, bestPrefix, type BackboneWeights, type BackboneWeightsSource, type LoadBackboneOptions, type LoadBackboneResult } from './checkpoint/load-backbone.js';
 export {
   toFloat32,
   float32ToBfloat16,
@@ -69,6 +70,7 @@ export type {
 export { cosineLr, warmupCosineLr, cmidLr, stepLr, linearWarmupCosineLr, type WarmupCosineOptions, type CmidLrOptions, type LinearWarmupCosineOptions } from './train/schedule.js';
 export { emaTau, cmidEmaTau, emaUpdate, emaUpdateVariables, emaPairsByName, type EmaPair, type CmidEmaOptions } from './train/ema.js';
 export { clipGradNorm, type ClipResult } from './train/clip.js';
+export { saveTrainCheckpoint, readTrainCheckpoint, checkpointToTrainerState, pruneCheckpoints, type TrainCheckpoint } from './train/checkpoint.js';
 
 // --- train: run monitoring
 export { Progress, formatDuration, formatValue, type ProgressOptions, type ProgressStream, type ProgressFields } from './train/progress.js';
@@ -96,4 +98,5 @@ export { generate, SYNTH_KINDS, SYNTH_SIZES, type SynthKind, type SynthOptions, 
 // --- transforms: seeded augmentations on HWC images (CMID parallelTransform, baseline views, paired geometry)
 export * from './transforms/index.js';
 export * from './metrics/index.js';
+export { backboneOnnxRunner, embedWithRunner, type EmbedBatchesOptions } from './metrics/embed.js';
 export * from './losses/index.js';

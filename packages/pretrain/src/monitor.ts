@@ -7,17 +7,16 @@
  *
  * The split is deterministic and stratified: within each class (files sorted), every fifth image is a test image.
  */
-import * as tf from '@tensorflow/tfjs';
 import {
   CMID_MEAN,
   CMID_STD,
+  backboneOnnxRunner,
   CmidError,
-  exportModule,
+  embedWithRunner,
   ImageFolder,
   knnClassify,
   linearProbe,
   normalizeImage,
-  OnnxRunner,
   resizeImage,
   type Backbone,
 } from '@cmid/core';
@@ -51,39 +50,25 @@ export interface EmbedOptions {
   threads?: number;
 }
 
-/** An eval-mode ONNX export of `backbone` on onnxruntime, for embedding many images with one export. */
-async function backboneRunner(backbone: Backbone, size: number, bands: number, threads?: number): Promise<OnnxRunner> {
-  const example = tf.zeros([2, size, size, bands]) as tf.Tensor4D;
-  const exported = exportModule(backbone, example);
-  tf.dispose([example, ...exported.eagerOutputs]);
-  return OnnxRunner.load(exported.model, threads === undefined ? {} : { threads });
-}
-
-async function embedWith(runner: OnnxRunner, embedDim: number, paths: readonly string[], options: EmbedOptions): Promise<Float32Array> {
-  const { size, batchSize = 16 } = options;
+/** Decode, resize to the pretraining size (bilinear, antialiased) and normalise one image. */
+function loader(options: EmbedOptions): (path: string) => Promise<Float32Array> {
+  const { size } = options;
   const mean = options.mean ?? CMID_MEAN;
   const std = options.std ?? CMID_STD;
-  const px = size * size * mean.length;
-  const out = new Float32Array(paths.length * embedDim);
-  for (let start = 0; start < paths.length; start += batchSize) {
-    const chunk = paths.slice(start, start + batchSize);
-    const data = new Float32Array(chunk.length * px);
-    for (let i = 0; i < chunk.length; i++) {
-      const src = await readUint8(chunk[i]!);
-      const resized = src.width === size && src.height === size ? src : resizeImage(src, size, size, { interpolation: 'bilinear', antialias: true });
-      data.set(normalizeImage(resized, mean, std).data, i * px);
-    }
-    const r = await runner.run(data, [chunk.length, size, size, mean.length]);
-    out.set(r.data, start * embedDim);
-  }
-  return out;
+  return async (path) => {
+    const src = await readUint8(path);
+    const resized = src.width === size && src.height === size ? src : resizeImage(src, size, size, { interpolation: 'bilinear', antialias: true });
+    return normalizeImage(resized, mean, std).data as Float32Array;
+  };
 }
+
+const embedOptions = (o: EmbedOptions) => ({ size: o.size, bands: (o.mean ?? CMID_MEAN).length, ...(o.batchSize !== undefined ? { batchSize: o.batchSize } : {}) });
 
 /** Pooled eval-mode features of `paths`, [n * embedDim], via an ONNX export of the backbone. */
 export async function embedImages(backbone: Backbone, paths: readonly string[], options: EmbedOptions): Promise<Float32Array> {
-  const runner = await backboneRunner(backbone, options.size, (options.mean ?? CMID_MEAN).length, options.threads);
+  const runner = await backboneOnnxRunner(backbone, options.size, (options.mean ?? CMID_MEAN).length, options.threads);
   try {
-    return await embedWith(runner, backbone.embedDim, paths, options);
+    return await embedWithRunner(runner, backbone.embedDim, paths, loader(options), embedOptions(options));
   } finally {
     await runner.release();
   }
@@ -104,11 +89,12 @@ export async function evaluateFeatures(
   split: LabelledSplit,
   options: EmbedOptions & { k?: number; temperature?: number; linear?: boolean },
 ): Promise<MonitorResult> {
-  const runner = await backboneRunner(backbone, options.size, (options.mean ?? CMID_MEAN).length, options.threads);
+  const runner = await backboneOnnxRunner(backbone, options.size, (options.mean ?? CMID_MEAN).length, options.threads);
   let ftr: Float32Array, fte: Float32Array;
   try {
-    ftr = await embedWith(runner, backbone.embedDim, split.train.map((s) => s.path), options);
-    fte = await embedWith(runner, backbone.embedDim, split.test.map((s) => s.path), options);
+    const load = loader(options);
+    ftr = await embedWithRunner(runner, backbone.embedDim, split.train.map((s) => s.path), load, embedOptions(options));
+    fte = await embedWithRunner(runner, backbone.embedDim, split.test.map((s) => s.path), load, embedOptions(options));
   } finally {
     await runner.release();
   }
