@@ -9,6 +9,8 @@ export default defineConfig({
     projects: [
       { extends: true, test: { name: 'core', root: 'packages/core', include: ['test/**/*.test.ts'] } },
       { extends: true, test: { name: 'pretrain', root: 'packages/pretrain', include: ['test/**/*.test.ts'] } },
+      { extends: true, test: { name: 'classify', root: 'packages/classify', include: ['test/**/*.test.ts'] } },
+      { extends: true, test: { name: 'benchmarks', root: 'apps/benchmarks', include: ['test/**/*.test.ts'] } },
       { extends: true, test: { name: 'cli', root: 'apps/cli', include: ['test/**/*.test.ts'] } },
     ],
     testTimeout: 120_000,

@@ -7,6 +7,7 @@ import { infoCommand } from './commands/info.js';
 import { demoCommand } from './commands/demo.js';
 import { synthCommand } from './commands/synth.js';
 import { pretrainCommand, extractCommand } from './commands/pretrain.js';
+import { classifyCommand } from './commands/classify.js';
 
 export function buildProgram(): Command {
   const program = new Command('cmid')
@@ -23,5 +24,6 @@ export function buildProgram(): Command {
   program.addCommand(synthCommand());
   program.addCommand(pretrainCommand());
   program.addCommand(extractCommand());
+  program.addCommand(classifyCommand());
   return program;
 }

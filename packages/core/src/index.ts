@@ -21,7 +21,7 @@ export { Rng, type RngState } from './rng/rng.js';
 // --- ONNX: encoder and onnxruntime-node sessions
 export { encodeModel, floatTensor, int64Tensor, TensorDataType, createSession, loadOrt, exportFunction, exportModule, encodeIrGraph, LOWERINGS } from './onnx/index.js';
 export type { ExportOptions, ExportResult } from './onnx/index.js';
-export { OnnxRunner, normalizeNhwc, type Normalization } from './onnx/index.js';
+export { OnnxRunner, normalizeNhwc, readOnnxMetadata, type Normalization } from './onnx/index.js';
 
 // --- graph: traced IR shared by ONNX export and the compiled engine
 export { trace, type TraceSpec, type TraceResult } from './graph/trace.js';

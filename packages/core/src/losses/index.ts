@@ -5,3 +5,4 @@ export { mocoInfoNce, mocoQueueInit, mocoQueueInitValues, type QueueInitOptions 
 export { localDistillationLoss, type LocalDistillationOptions } from './self-distillation.js';
 export { focalFrequencyLoss, focalFrequencyWeight, type FocalFrequencyOptions } from './focal-frequency.js';
 export { focalL1, cmidMimLoss, type FocalL1Options, type FocalActivation, type CmidMimOptions, type FftUnmaskReplace } from './mim-reconstruction.js';
+export { softTargetCrossEntropy, labelSmoothingCrossEntropy, logSoftmaxRows } from './soft-target-ce.js';

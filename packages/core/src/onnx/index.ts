@@ -4,3 +4,4 @@ export { createSession, loadOrt, type SessionOptions, type ExecutionProvider } f
 export { exportFunction, exportModule, encodeIrGraph, type ExportOptions, type ExportResult, type EncodeOptions } from './export.js';
 export { LOWERINGS } from './lower.js';
 export { OnnxRunner, normalizeNhwc, type Normalization } from './runner.js';
+export { readOnnxMetadata } from './metadata.js';

@@ -68,11 +68,11 @@ const FONT: Record<string, string> = {
 };
 const GLYPH_W = 6; // 5 + 1 spacing
 
-function textWidth(s: string): number {
+export function textWidth(s: string): number {
   return s.length * GLYPH_W - 1;
 }
 
-class Canvas {
+export class Canvas {
   readonly rgb: Uint8Array;
   constructor(readonly width: number, readonly height: number) {
     this.rgb = new Uint8Array(width * height * 3).fill(255);

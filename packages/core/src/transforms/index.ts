@@ -51,3 +51,27 @@ export {
   type ChangeDetectionGeometryOptions,
   type SegmentationGeometryOptions,
 } from './paired-augment.js';
+export {
+  randAugment,
+  randAugmentWithOps,
+  parseRandAugment,
+  applyRandAugmentOp,
+  affine,
+  autoContrast,
+  equalize,
+  invert,
+  posterize,
+  solarizeAdd,
+  enhanceColor,
+  enhanceContrast,
+  enhanceBrightness,
+  enhanceSharpness,
+  rotateU8,
+  RAND_AUGMENT_FILL,
+  RAND_AUGMENT_OPS,
+  RAND_AUGMENT_INCREASING_OPS,
+  type RandAugmentConfig,
+  type RandAugmentOp,
+} from './rand-augment.js';
+export { randomErasing, randomErasingWithBox, type RandomErasingOptions, type ErasedBox } from './random-erasing.js';
+export { mixupCutmix, sampleBeta, sampleGamma, type MixupOptions, type MixupResult } from './mixup.js';
