@@ -4,7 +4,13 @@ import { buildProgram } from '../src/index.js';
 describe('cmid program', () => {
   it('has the info and demo commands', () => {
     const names = buildProgram().commands.map((c) => c.name());
-    expect(names).toEqual(expect.arrayContaining(['info', 'demo']));
+    expect(names).toEqual(expect.arrayContaining(['info', 'demo', 'pretrain', 'extract', 'classify']));
+    const classify = buildProgram().commands.find((c) => c.name() === 'classify')!;
+    expect(classify.commands.map((c) => c.name())).toEqual(['train', 'eval', 'predict', 'probe', 'export']);
+  });
+
+  it('cmid classify predict reports a missing model with the fix', async () => {
+    await expect(buildProgram().parseAsync(['node', 'cmid', 'classify', 'predict', 'x.jpg', '-m', '/nonexistent/run'])).rejects.toThrow(/\/nonexistent\/run: no such model file or run folder/);
   });
 
   it('info prints the chosen backend and its reason', async () => {
