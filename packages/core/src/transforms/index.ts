@@ -62,6 +62,7 @@ export {
   invert,
   posterize,
   solarizeAdd,
+  solarizeU8,
   enhanceColor,
   enhanceContrast,
   enhanceBrightness,
