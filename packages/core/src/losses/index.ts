@@ -6,3 +6,4 @@ export { localDistillationLoss, type LocalDistillationOptions } from './self-dis
 export { focalFrequencyLoss, focalFrequencyWeight, type FocalFrequencyOptions } from './focal-frequency.js';
 export { focalL1, cmidMimLoss, type FocalL1Options, type FocalActivation, type CmidMimOptions, type FftUnmaskReplace } from './mim-reconstruction.js';
 export { softTargetCrossEntropy, labelSmoothingCrossEntropy, logSoftmaxRows } from './soft-target-ce.js';
+export { smoothOneHot } from './soft-target-ce.js';
