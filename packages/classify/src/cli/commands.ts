@@ -133,21 +133,24 @@ export function evalCommand(name = 'eval'): Command {
     .action(async (f: DataFlags & { model: string; out?: string; split: string; threads?: string; workers: string; onCorrupt: CorruptPolicy }) => {
       await initBackend();
       const predictor = await ScenePredictor.open(f.model, { engine: 'onnx', ...(f.threads !== undefined ? { threads: Number(f.threads) } : {}) });
-      const meta = predictor.meta;
-      const ds = await datasetFromFlags(f);
-      if (ds.classes.join() !== meta.classes.join()) {
-        throw new CmidError('input', `${f.model}: trained on classes [${meta.classes.slice(0, 5).join(', ')}, ...] (${meta.classes.length}) but ${ds.root} has [${ds.classes.slice(0, 5).join(', ')}, ...] (${ds.classes.length}).`);
+      try {
+        const meta = predictor.meta;
+        const ds = await datasetFromFlags(f);
+        if (ds.classes.join() !== meta.classes.join()) {
+          throw new CmidError('input', `${f.model}: trained on classes [${meta.classes.slice(0, 5).join(', ')}, ...] (${meta.classes.length}) but ${ds.root} has [${ds.classes.slice(0, 5).join(', ')}, ...] (${ds.classes.length}).`);
+        }
+        const split = f.split === 'train' ? ds.train : f.split === 'val' ? (ds.val ?? []) : ds.test;
+        const samples = (await checkReadable(split, { ...sceneReadOptions(ds), onCorrupt: f.onCorrupt, warn: (m) => console.warn(m) })).samples;
+        const r = await evaluateWith((d, n) => predictor.logits(d, n), samples, meta, { workers: Number(f.workers), read: sceneReadOptions(ds) });
+        console.log(formatClassificationReport(r, meta.classes));
+        if (f.out !== undefined) {
+          await mkdir(f.out, { recursive: true });
+          await writeFile(join(f.out, 'metrics.json'), JSON.stringify({ model: f.model, data: ds.root, split: f.split, images: r.images, oa: r.oa, aa: r.aa, kappa: r.kappa, top5: r.topK[5] ?? null }, null, 2));
+          await writeConfusionPng(join(f.out, 'confusion.png'), r.confusion, meta.classes, { title: `${ds.name} ${f.split}: OA ${r.oa.toFixed(2)} %` });
+        }
+      } finally {
+        await predictor.close();
       }
-      const split = f.split === 'train' ? ds.train : f.split === 'val' ? (ds.val ?? []) : ds.test;
-      const samples = (await checkReadable(split, { ...sceneReadOptions(ds), onCorrupt: f.onCorrupt, warn: (m) => console.warn(m) })).samples;
-      const r = await evaluateWith((d, n) => predictor.logits(d, n), samples, meta, { workers: Number(f.workers), read: sceneReadOptions(ds) });
-      console.log(formatClassificationReport(r, meta.classes));
-      if (f.out !== undefined) {
-        await mkdir(f.out, { recursive: true });
-        await writeFile(join(f.out, 'metrics.json'), JSON.stringify({ model: f.model, data: ds.root, split: f.split, images: r.images, oa: r.oa, aa: r.aa, kappa: r.kappa, top5: r.topK[5] ?? null }, null, 2));
-        await writeConfusionPng(join(f.out, 'confusion.png'), r.confusion, meta.classes, { title: `${ds.name} ${f.split}: OA ${r.oa.toFixed(2)} %` });
-      }
-      await predictor.close();
     });
 }
 
