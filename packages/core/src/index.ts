@@ -89,7 +89,7 @@ export { readWindows, readWindowSample, READ_WINDOW_SAMPLE, type WindowRead, typ
 export { traceSymbolic, SYMBOLIC_BACKEND, type SymbolicTrace, type SymbolicTraceSpec, type SymbolicInput, type FeedSpec } from './graph/symbolic-trace.js';
 export { feed } from './graph/feed.js';
 export { SHAPE_RULES } from './graph/shapes.js';
-export { stepGraph, moduleVariables, scalarNames, type TrainStepSpec, type LossOutput, type StepInput } from './compile/step-graph.js';
+export { stepGraph, microStepGraph, applyStepGraph, splitFirstAxis, moduleVariables, scalarNames, type TrainStepSpec, type LossOutput, type StepInput } from './compile/step-graph.js';
 export { createTrainer, type Trainer, type TrainerOptions, type TrainerState, type Engine, type StepResult, type StepSchedule, type BatchTensor, type CompileInfo } from './compile/trainer.js';
 
 // --- synth: synthetic datasets in the real layouts (full API at @cmid/core/synth)

@@ -9,6 +9,11 @@
  * - `ema:<teacher>` new value of each teacher variable.
  * Variables assigned inside the loss (batch-norm running statistics, queues) are picked up by the trace
  * (`assign:<name>`) or, eagerly, assigned in place.
+ *
+ * Gradient accumulation (`accumulationSteps` k > 1) splits the step in two functions: microStepGraph runs the loss
+ * on one micro-batch and adds its gradients to accumulators (`acc:<name>`), k times per step; applyStepGraph then
+ * averages them (sum / k, the gradient of the mean loss over equal micro-batches) and runs clipping, the EMA and
+ * the optimiser exactly as stepGraph does. stepGraph is the two fused for k = 1.
  */
 import * as tf from '@tensorflow/tfjs';
 import { CmidError } from '../runtime/errors.js';
@@ -16,6 +21,12 @@ import type { Optimizer, ParamSpec } from '../train/optim/types.js';
 import { clipGradNorm } from '../train/clip.js';
 import { emaUpdate } from '../train/ema.js';
 import type { DType } from '../graph/shapes.js';
+
+/** One batch input as plain data (row-major), as the trainers take it. */
+export interface BatchTensor {
+  data: Float32Array | Int32Array | Uint8Array;
+  shape: number[];
+}
 
 export interface StepInput {
   shape: number[];
@@ -42,6 +53,34 @@ export interface TrainStepSpec {
    * hook order) averages in the student weights before this step's optimiser update; 'after-update' after it.
    */
   ema?: { pairs: readonly (readonly [teacher: string, student: string])[]; timing?: 'before-update' | 'after-update' };
+  /**
+   * Gradient accumulation: every step splits its batch into this many equal micro-batches, runs the loss and its
+   * gradients on each in turn (batch-norm statistics and queues advance per micro-batch, as in PyTorch), and updates
+   * the parameters once with the mean gradient. Peak memory is that of one micro-batch. Default 1.
+   */
+  accumulationSteps?: number;
+  /**
+   * How a batch splits into `parts` micro-batches. Default: every input along its first axis (splitFirstAxis).
+   * Inputs that hold indices into the flattened batch, or per-step values, need their own split.
+   */
+  splitBatch?: (batch: Record<string, BatchTensor>, parts: number) => Record<string, BatchTensor>[];
+}
+
+/**
+ * The default micro-batch split: every input cut along its first axis into `parts` equal contiguous pieces
+ * (views, no copy). An input whose first axis does not divide is an error naming it.
+ */
+export function splitFirstAxis(batch: Record<string, BatchTensor>, parts: number): Record<string, BatchTensor>[] {
+  const out: Record<string, BatchTensor>[] = Array.from({ length: parts }, () => ({}));
+  for (const [name, b] of Object.entries(batch)) {
+    const n = b.shape[0];
+    if (n === undefined || n % parts !== 0) {
+      throw new CmidError('config', `gradient accumulation: batch input "${name}" [${b.shape}] does not split into ${parts} equal micro-batches along its first axis; use a batch size divisible by accumulationSteps = ${parts}.`);
+    }
+    const len = b.data.length / parts;
+    for (let i = 0; i < parts; i++) out[i]![name] = { data: b.data.subarray(i * len, (i + 1) * len), shape: [n / parts, ...b.shape.slice(1)] };
+  }
+  return out;
 }
 
 /** Names of the per-step scalar inputs of a spec: the optimiser's scalars, then `ema_tau` and `ema_one_minus_tau` (1 - tau in float64, as PyTorch computes it). */
@@ -52,6 +91,8 @@ export function scalarNames(spec: TrainStepSpec): string[] {
 }
 
 export function checkSpec(spec: TrainStepSpec): void {
+  const k = spec.accumulationSteps ?? 1;
+  if (!Number.isInteger(k) || k < 1) throw new CmidError('config', `train step: accumulationSteps is ${k}; it must be a positive integer.`);
   for (const p of spec.params) {
     if (spec.variables[p.name] === undefined) throw new CmidError('config', `train step: parameter "${p.name}" is not among the step's variables.`);
   }
@@ -62,15 +103,8 @@ export function checkSpec(spec: TrainStepSpec): void {
   }
 }
 
-/**
- * The step itself. `scalars` holds one scalar per name of scalarNames(); `slots[name][slot]` the optimiser state.
- */
-export function stepGraph(
-  spec: TrainStepSpec,
-  batch: Record<string, tf.Tensor>,
-  scalars: Record<string, tf.Scalar>,
-  slots: Record<string, Record<string, tf.Tensor>>,
-): Record<string, tf.Tensor> {
+/** The loss on one batch and the gradient of every trained parameter (zeros where it does not reach). */
+function lossAndGrads(spec: TrainStepSpec, batch: Record<string, tf.Tensor>): { outputs: Record<string, tf.Tensor>; grads: tf.Tensor[] } {
   const vars = spec.params.map((p) => spec.variables[p.name]!);
   let terms: Record<string, tf.Tensor> = {};
   const { value, grads } = tf.variableGrads(() => {
@@ -80,7 +114,19 @@ export function stepGraph(
   }, vars);
   const outputs: Record<string, tf.Tensor> = { loss: value };
   for (const [k, t] of Object.entries(terms)) outputs[`term:${k}`] = t;
-  let gradList = vars.map((v) => grads[v.name] ?? tf.zerosLike(v));
+  return { outputs, grads: vars.map((v) => grads[v.name] ?? tf.zerosLike(v)) };
+}
+
+/** Clipping, EMA and optimiser update from the gradients; adds grad_norm, param:, newslot:, ema: to `outputs`. */
+function applyGrads(
+  spec: TrainStepSpec,
+  grads: tf.Tensor[],
+  scalars: Record<string, tf.Scalar>,
+  slots: Record<string, Record<string, tf.Tensor>>,
+  outputs: Record<string, tf.Tensor>,
+): Record<string, tf.Tensor> {
+  const vars = spec.params.map((p) => spec.variables[p.name]!);
+  let gradList = grads;
   if (spec.clipGradNorm !== undefined) {
     const clipped = clipGradNorm(gradList, spec.clipGradNorm);
     gradList = clipped.grads;
@@ -100,6 +146,44 @@ export function stepGraph(
   });
   if (spec.ema !== undefined && timing === 'after-update') ema((s) => trained.get(s) ?? spec.variables[s]!);
   return outputs;
+}
+
+/**
+ * The step itself. `scalars` holds one scalar per name of scalarNames(); `slots[name][slot]` the optimiser state.
+ */
+export function stepGraph(
+  spec: TrainStepSpec,
+  batch: Record<string, tf.Tensor>,
+  scalars: Record<string, tf.Scalar>,
+  slots: Record<string, Record<string, tf.Tensor>>,
+): Record<string, tf.Tensor> {
+  const { outputs, grads } = lossAndGrads(spec, batch);
+  return applyGrads(spec, grads, scalars, slots, outputs);
+}
+
+/** Name of the gradient accumulator of a trained parameter (a graph input of the micro and apply graphs). */
+export const accKey = (param: string): string => `acc:${param}`;
+
+/**
+ * One micro-batch of an accumulated step: `loss`, `term:<k>`, and `newacc:<name>` = acc[name] + gradient for every
+ * trained parameter (loss-side assigns as in stepGraph).
+ */
+export function microStepGraph(spec: TrainStepSpec, batch: Record<string, tf.Tensor>, acc: Record<string, tf.Tensor>): Record<string, tf.Tensor> {
+  const { outputs, grads } = lossAndGrads(spec, batch);
+  spec.params.forEach((p, i) => (outputs[`new${accKey(p.name)}`] = tf.add(acc[p.name]!, grads[i]!)));
+  return outputs;
+}
+
+/** The update of an accumulated step from the summed gradients of `parts` micro-batches (mean = sum / parts). */
+export function applyStepGraph(
+  spec: TrainStepSpec,
+  acc: Record<string, tf.Tensor>,
+  parts: number,
+  scalars: Record<string, tf.Scalar>,
+  slots: Record<string, Record<string, tf.Tensor>>,
+): Record<string, tf.Tensor> {
+  const grads = spec.params.map((p) => tf.mul(acc[p.name]!, 1 / parts));
+  return applyGrads(spec, grads, scalars, slots, {});
 }
 
 /** A module's parameters and buffers (persistent or not) as step variables, names prefixed (`prefix.` + key). */

@@ -12,6 +12,10 @@
  *
  * Both take the schedule (lr, tau) per step, keep the step count, stop on a non-finite loss without touching the
  * state (the last good state stays), and export/import their whole state for checkpoints and exact resume.
+ * With gradient accumulation (spec.accumulationSteps = k > 1) a step still takes the whole batch: the engine splits
+ * it into k micro-batches, runs a micro graph (loss + gradients added to accumulators) k times and an apply graph
+ * (mean gradient, clipping, EMA, optimiser) once. The accumulators are zero between steps, so the resumable state
+ * is the same as without accumulation.
  */
 import * as tf from '@tensorflow/tfjs';
 import type * as Ort from 'onnxruntime-node';
@@ -20,15 +24,11 @@ import { traceSymbolic, activeSymbolicTrace, type FeedSpec } from '../graph/symb
 import { summarize, type IrGraph } from '../graph/ir.js';
 import { encodeIrGraph } from '../onnx/export.js';
 import { createSession, loadOrt, type ExecutionProvider, type SessionOptions } from '../onnx/session.js';
-import { checkSpec, scalarNames, stepGraph, type TrainStepSpec } from './step-graph.js';
+import { accKey, applyStepGraph, checkSpec, microStepGraph, scalarNames, splitFirstAxis, stepGraph, type BatchTensor, type TrainStepSpec } from './step-graph.js';
 
 export type Engine = 'compiled' | 'eager';
 type Data = Float32Array | Int32Array | Uint8Array;
-
-export interface BatchTensor {
-  data: Data;
-  shape: number[];
-}
+export type { BatchTensor };
 
 export interface StepSchedule {
   lr: number;
@@ -97,6 +97,21 @@ function assertFinite(step: number, loss: number, terms: Record<string, number>)
   throw new CmidError('numeric', `training step ${step}: the loss is ${loss}${detail ? ` (${detail})` : ''}. The state was not updated; lower the learning rate, enable gradient clipping, or check the input data for NaN/Inf, then resume from the last checkpoint.`);
 }
 
+/** The micro-batches of an accumulated step (spec.splitBatch or the first-axis split), checked. */
+function microBatches(spec: TrainStepSpec, batch: Record<string, BatchTensor>): Record<string, BatchTensor>[] {
+  const k = spec.accumulationSteps ?? 1;
+  const parts = (spec.splitBatch ?? splitFirstAxis)(batch, k);
+  if (parts.length !== k) throw new CmidError('config', `gradient accumulation: splitBatch returned ${parts.length} micro-batches, expected ${k}.`);
+  return parts;
+}
+
+/** Mean of the micro-batches' losses and terms. */
+function meanOf(results: { loss: number; terms: Record<string, number> }[]): { loss: number; terms: Record<string, number> } {
+  const terms: Record<string, number> = {};
+  for (const r of results) for (const [k, v] of Object.entries(r.terms)) terms[k] = (terms[k] ?? 0) + v / results.length;
+  return { loss: results.reduce((a, r) => a + r.loss, 0) / results.length, terms };
+}
+
 function scalarValues(spec: TrainStepSpec, step: number, schedule: StepSchedule): Record<string, number> {
   const values = spec.optimizer.scalars(step, schedule.lr);
   if (spec.ema !== undefined) {
@@ -132,6 +147,8 @@ function allocate(dtype: 'float32' | 'int32' | 'bool', size: number): Data {
   return dtype === 'int32' ? new Int32Array(size) : dtype === 'bool' ? new Uint8Array(size) : new Float32Array(size);
 }
 
+type GraphKind = 'step' | 'micro' | 'apply';
+
 class CompiledTrainer implements Trainer {
   readonly engine = 'compiled' as const;
   stepCount = 0;
@@ -139,16 +156,24 @@ class CompiledTrainer implements Trainer {
   private readonly slots = new Map<string, Slot>();
   private readonly graphs = new Map<string, Promise<CompiledGraph>>();
   private pending: TrainerState | undefined;
+  private readonly parts: number;
 
-  constructor(private readonly spec: TrainStepSpec, private readonly options: TrainerOptions) {}
+  constructor(private readonly spec: TrainStepSpec, private readonly options: TrainerOptions) {
+    this.parts = spec.accumulationSteps ?? 1;
+  }
 
   private async init(): Promise<typeof Ort> {
     if (this.ort !== undefined) return this.ort;
     const ort = await loadOrt();
     this.ort = ort;
-    for (const [name, t] of Object.entries(this.initialTensors())) {
+    const add = (name: string, t: TrainerState['tensors'][string]) => {
       const b = allocate(t.dtype, t.data.length);
       this.slots.set(name, { shape: t.shape, dtype: t.dtype, buffers: [t.data, b], tensors: [new ort.Tensor(ortType(t.dtype), t.data, t.shape), new ort.Tensor(ortType(t.dtype), b, t.shape)], current: 0 });
+    };
+    for (const [name, t] of Object.entries(this.initialTensors())) add(name, t);
+    if (this.parts > 1) {
+      // gradient accumulators: zero at every step boundary, so not part of the state
+      for (const p of this.spec.params) add(accKey(p.name), { data: new Float32Array(p.shape.reduce((x, y) => x * y, 1)), shape: [...p.shape], dtype: 'float32' });
     }
     if (this.pending !== undefined) {
       const state = this.pending;
@@ -173,24 +198,24 @@ class CompiledTrainer implements Trainer {
     return tensors;
   }
 
-  private key(batch: Record<string, BatchTensor>): string {
-    return Object.entries(batch).map(([k, b]) => `${k}[${b.shape.join('x')}]`).join(',');
+  private key(kind: GraphKind, batch: Record<string, BatchTensor>): string {
+    return `${kind === 'step' ? '' : `${kind}|`}${Object.entries(batch).map(([k, b]) => `${k}[${b.shape.join('x')}]`).join(',')}`;
   }
 
-  private compile(batch: Record<string, BatchTensor>): Promise<CompiledGraph> {
-    const key = this.key(batch);
+  private compile(kind: GraphKind, batch: Record<string, BatchTensor>): Promise<CompiledGraph> {
+    const key = this.key(kind, batch);
     let g = this.graphs.get(key);
     if (g === undefined) {
-      g = this.build(key, batch);
+      g = this.build(kind, key, batch);
       this.graphs.set(key, g);
       g.catch(() => this.graphs.delete(key));
     }
     return g;
   }
 
-  private async build(key: string, batch: Record<string, BatchTensor>): Promise<CompiledGraph> {
+  private async build(kind: GraphKind, key: string, batch: Record<string, BatchTensor>): Promise<CompiledGraph> {
     const spec = this.spec;
-    const inputs = Object.fromEntries(Object.entries(spec.inputs).map(([k, s]) => {
+    const inputs = Object.fromEntries(Object.entries(kind === 'apply' ? {} : spec.inputs).map(([k, s]) => {
       const b = batch[k];
       if (b === undefined) throw new CmidError('input', `train step: batch input "${k}" is missing (expected ${Object.keys(spec.inputs).join(', ')}).`);
       return [k, { shape: b.shape, dtype: s.dtype ?? 'float32' }];
@@ -200,6 +225,9 @@ class CompiledTrainer implements Trainer {
       const rec = activeSymbolicTrace()!;
       const scalars = Object.fromEntries(scalarNames(spec).map((n) => [n, rec.placeholder([], 'float32', 'input', `scalar:${n}`) as tf.Scalar]));
       const slots = Object.fromEntries(spec.params.map((p) => [p.name, Object.fromEntries(spec.optimizer.slots.map((s) => [s, rec.placeholder(p.shape, 'float32', 'input', slotKey(p.name, s))]))]));
+      const acc = () => Object.fromEntries(spec.params.map((p) => [p.name, rec.placeholder(p.shape, 'float32', 'input', accKey(p.name))]));
+      if (kind === 'micro') return microStepGraph(spec, batchTensors, acc());
+      if (kind === 'apply') return applyStepGraph(spec, acc(), this.parts, scalars, slots);
       return stepGraph(spec, batchTensors, scalars, slots);
     }, { inputs, variables: spec.variables });
     const traceMs = performance.now() - t0;
@@ -212,7 +240,7 @@ class CompiledTrainer implements Trainer {
     for (const name of trace.graph.outputNames) {
       const m = /^(param|ema|assign):(.*)$/.exec(name);
       if (m) updates.set(name, m[2]!);
-      else if (name.startsWith('newslot:')) updates.set(name, name.slice(3));
+      else if (name.startsWith('newslot:') || name.startsWith('newacc:')) updates.set(name, name.slice(3));
     }
     for (const name of updates.keys()) {
       if (!session.outputNames.includes(name)) throw new CmidError('kernel', `compiled step: output "${name}" lost its name in the ONNX graph (name clash).`);
@@ -222,11 +250,8 @@ class CompiledTrainer implements Trainer {
     return { session, graph: trace.graph, feeds: new Map(trace.feeds.map((f) => [f.name, f])), updates };
   }
 
-  async step(batch: Record<string, BatchTensor>, schedule: StepSchedule): Promise<StepResult> {
-    const ort = await this.init();
-    const g = await this.compile(batch);
-    const step = this.stepCount + 1;
-    const scalars = scalarValues(this.spec, step, schedule);
+  /** Runs one graph with its outputs written into the spare buffers of the slots they update (not yet swapped). */
+  private async run(ort: typeof Ort, g: CompiledGraph, batch: Record<string, BatchTensor>, scalars: Record<string, number>): Promise<{ loss: number; terms: Record<string, number> }> {
     const feeds: Record<string, Ort.Tensor> = {};
     for (const name of g.session.inputNames) {
       const b = batch[name];
@@ -260,14 +285,65 @@ class CompiledTrainer implements Trainer {
       if (name.startsWith('term:')) terms[name.slice(5)] = Number((out[name]!.data as Float32Array)[0]);
       if (name === 'grad_norm') terms.grad_norm = Number((out[name]!.data as Float32Array)[0]);
     }
-    const loss = Number((out.loss!.data as Float32Array)[0]);
-    assertFinite(step, loss, terms);
+    const loss = out.loss === undefined ? NaN : Number((out.loss.data as Float32Array)[0]);
+    return { loss, terms };
+  }
+
+  /** Makes a graph's outputs the current values. */
+  private swap(g: CompiledGraph): void {
     for (const target of g.updates.values()) {
       const slot = this.slots.get(target)!;
       slot.current = (1 - slot.current) as 0 | 1;
     }
-    this.stepCount = step;
-    return { step, loss, terms };
+  }
+
+  async step(batch: Record<string, BatchTensor>, schedule: StepSchedule): Promise<StepResult> {
+    const ort = await this.init();
+    const step = this.stepCount + 1;
+    const scalars = scalarValues(this.spec, step, schedule);
+    if (this.parts === 1) {
+      const g = await this.compile('step', batch);
+      const r = await this.run(ort, g, batch, scalars);
+      assertFinite(step, r.loss, r.terms);
+      this.swap(g);
+      this.stepCount = step;
+      return { step, ...r };
+    }
+    const micro = microBatches(this.spec, batch);
+    for (const p of this.spec.params) {
+      const a = this.slots.get(accKey(p.name))!;
+      a.buffers[a.current].fill(0);
+    }
+    // what the micro-batches assign (BN statistics, queues) is restored if the step fails
+    const saved = new Map<string, { current: 0 | 1; data: Data }>();
+    const results: { loss: number; terms: Record<string, number> }[] = [];
+    try {
+      for (const m of micro) {
+        const g = await this.compile('micro', m);
+        for (const target of g.updates.values()) {
+          const slot = this.slots.get(target)!;
+          if (!target.startsWith('acc:') && !saved.has(target)) saved.set(target, { current: slot.current, data: slot.buffers[slot.current].slice() });
+        }
+        const r = await this.run(ort, g, m, scalars);
+        this.swap(g);
+        results.push(r);
+        assertFinite(step, r.loss, r.terms);
+      }
+      const mean = meanOf(results);
+      const apply = await this.compile('apply', {});
+      const r = await this.run(ort, apply, {}, scalars);
+      if (r.terms.grad_norm !== undefined) mean.terms.grad_norm = r.terms.grad_norm;
+      this.swap(apply);
+      this.stepCount = step;
+      return { step, ...mean };
+    } catch (e) {
+      for (const [target, v] of saved) {
+        const slot = this.slots.get(target)!;
+        slot.current = v.current;
+        slot.buffers[v.current].set(v.data);
+      }
+      throw e;
+    }
   }
 
   syncToVariables(): void {
@@ -282,7 +358,7 @@ class CompiledTrainer implements Trainer {
     if (this.pending !== undefined) return this.pending;
     if (this.ort === undefined) return { step: this.stepCount, tensors: this.initialTensors() }; // before the first step
     const tensors: TrainerState['tensors'] = {};
-    for (const [name, s] of this.slots) tensors[name] = { data: s.buffers[s.current].slice(), shape: [...s.shape], dtype: s.dtype };
+    for (const [name, s] of this.slots) if (!name.startsWith('acc:')) tensors[name] = { data: s.buffers[s.current].slice(), shape: [...s.shape], dtype: s.dtype };
     return { step: this.stepCount, tensors };
   }
 
@@ -293,7 +369,7 @@ class CompiledTrainer implements Trainer {
       return;
     }
     for (const [name, t] of Object.entries(state.tensors)) {
-      const s = this.slots.get(name);
+      const s = name.startsWith('acc:') ? undefined : this.slots.get(name);
       if (s === undefined) throw new CmidError('checkpoint', `trainer state: "${name}" is not part of this training step.`);
       if (t.data.length !== s.buffers[0].length) throw new CmidError('checkpoint', `trainer state: "${name}" has ${t.data.length} values, the step expects ${s.buffers[0].length} ([${s.shape}]).`);
       s.buffers[s.current].set(t.data);
@@ -322,27 +398,73 @@ class EagerTrainer implements Trainer {
     const spec = this.spec;
     const step = this.stepCount + 1;
     const values = scalarValues(spec, step, schedule);
-    const result = tf.tidy(() => {
-      const batchTensors = Object.fromEntries(Object.entries(batch).map(([k, b]) => [k, tf.tensor(b.data, b.shape, spec.inputs[k]?.dtype ?? 'float32')]));
-      const scalars = Object.fromEntries(Object.entries(values).map(([k, v]) => [k, tf.scalar(v)]));
-      const slots = Object.fromEntries(spec.params.map((p) => [p.name, Object.fromEntries(spec.optimizer.slots.map((s) => [s, this.slotVars.get(slotKey(p.name, s))! as tf.Tensor]))]));
-      const out = stepGraph(spec, batchTensors, scalars, slots);
+    const toTensors = (b: Record<string, BatchTensor>) => Object.fromEntries(Object.entries(b).map(([k, t]) => [k, tf.tensor(t.data, t.shape, spec.inputs[k]?.dtype ?? 'float32')]));
+    const readTerms = (out: Record<string, tf.Tensor>) => {
       const terms: Record<string, number> = {};
       for (const [k, t] of Object.entries(out)) {
         if (k.startsWith('term:')) terms[k.slice(5)] = t.dataSync()[0]!;
         if (k === 'grad_norm') terms.grad_norm = t.dataSync()[0]!;
       }
-      const loss = out.loss!.dataSync()[0]!;
-      assertFinite(step, loss, terms);
+      return terms;
+    };
+    const assignOutputs = (out: Record<string, tf.Tensor>) => {
       for (const [k, t] of Object.entries(out)) {
         const m = /^(param|ema):(.*)$/.exec(k);
         if (m) spec.variables[m[2]!]!.assign(t);
         else if (k.startsWith('newslot:')) this.slotVars.get(k.slice(3))!.assign(t);
       }
-      return { loss, terms };
+    };
+    const scalarsAndSlots = () => ({
+      scalars: Object.fromEntries(Object.entries(values).map(([k, v]) => [k, tf.scalar(v)])),
+      slots: Object.fromEntries(spec.params.map((p) => [p.name, Object.fromEntries(spec.optimizer.slots.map((s) => [s, this.slotVars.get(slotKey(p.name, s))! as tf.Tensor]))])),
     });
-    this.stepCount = step;
-    return { step, ...result };
+    const parts = spec.accumulationSteps ?? 1;
+    if (parts === 1) {
+      const result = tf.tidy(() => {
+        const { scalars, slots } = scalarsAndSlots();
+        const out = stepGraph(spec, toTensors(batch), scalars, slots);
+        const terms = readTerms(out);
+        const loss = out.loss!.dataSync()[0]!;
+        assertFinite(step, loss, terms);
+        assignOutputs(out);
+        return { loss, terms };
+      });
+      this.stepCount = step;
+      return { step, ...result };
+    }
+    // accumulated: the loss assigns variables in place (BN statistics, queues); keep the others to restore on failure
+    const trained = new Set(spec.params.map((p) => p.name));
+    const saved = Object.entries(spec.variables).filter(([n]) => !trained.has(n)).map(([n, v]) => [n, tf.clone(v)] as const);
+    let acc: Record<string, tf.Tensor> = Object.fromEntries(spec.params.map((p) => [p.name, tf.zeros(p.shape)]));
+    const results: { loss: number; terms: Record<string, number> }[] = [];
+    try {
+      for (const m of microBatches(spec, batch)) {
+        const r = tf.tidy(() => {
+          const out = microStepGraph(spec, toTensors(m), acc);
+          const next = Object.fromEntries(spec.params.map((p) => [p.name, tf.keep(out[`new${accKey(p.name)}`]!)]));
+          return { loss: out.loss!.dataSync()[0]!, terms: readTerms(out), next };
+        });
+        tf.dispose(Object.values(acc));
+        acc = r.next;
+        results.push({ loss: r.loss, terms: r.terms });
+        assertFinite(step, r.loss, r.terms);
+      }
+      const mean = meanOf(results);
+      tf.tidy(() => {
+        const { scalars, slots } = scalarsAndSlots();
+        const out = applyStepGraph(spec, acc, parts, scalars, slots);
+        if (out.grad_norm !== undefined) mean.terms.grad_norm = out.grad_norm.dataSync()[0]!;
+        assignOutputs(out);
+      });
+      this.stepCount = step;
+      return { step, ...mean };
+    } catch (e) {
+      for (const [n, t] of saved) spec.variables[n]!.assign(t);
+      throw e;
+    } finally {
+      tf.dispose(Object.values(acc));
+      tf.dispose(saved.map(([, t]) => t));
+    }
   }
 
   syncToVariables(): void {

@@ -223,3 +223,104 @@ describe('compiled engine contracts', () => {
     }
   });
 });
+
+describe('gradient accumulation', () => {
+  /** A conv + linear net without batch norm: accumulation over equal micro-batches equals one big batch. */
+  function plainSpec(accumulationSteps: number, clip?: number): TrainStepSpec {
+    seedInit(5);
+    const net = resnet18({ baseWidth: 8 }); // only its stem conv is used, no BN
+    const conv = net.conv1;
+    const head = new Linear(8, 5);
+    const variables = { ...moduleVariables(conv, 'conv'), ...moduleVariables(head, 'head') };
+    const params = [
+      ...paramSpecsFromModule(conv, { weightDecay: 1e-4 }).map((e) => ({ ...e.spec, name: `conv.${e.spec.name}` })),
+      ...paramSpecsFromModule(head, { weightDecay: 1e-4 }).map((e) => ({ ...e.spec, name: `head.${e.spec.name}` })),
+    ];
+    return {
+      variables, params, accumulationSteps,
+      inputs: { x: { shape: [8, 32, 32, 3] }, y: { shape: [8, 5] } },
+      optimizer: createOptimizer({ kind: 'adamw' }),
+      ...(clip !== undefined ? { clipGradNorm: clip } : {}),
+      loss: (b) => {
+        const f = tf.mean(tf.relu(conv.forward(b.x as tf.Tensor4D)), [1, 2]) as tf.Tensor2D;
+        const logits = head.forward(f);
+        return { loss: tf.neg(tf.mean(tf.sum(tf.mul(b.y!, tf.logSoftmax(logits)), 1))) as tf.Scalar, m: tf.mean(logits) as tf.Scalar };
+      },
+    };
+  }
+
+  async function train(spec: TrainStepSpec, engine: Engine, steps: number, n = 8, size = 32) {
+    const trainer = await createTrainer(spec, { engine });
+    const rs = [];
+    for (let s = 0; s < steps; s++) rs.push(await trainer.step(batch(s, n, size), { lr: 1e-2 }));
+    trainer.syncToVariables();
+    const state = trainer.getState();
+    trainer.dispose();
+    return { rs, values: values(spec), state };
+  }
+
+  for (const engine of ['compiled', 'eager'] as const) {
+    it(`${engine}: 4 micro-batches of 2 give the loss, terms, gradient norm and weights of one batch of 8 (no batch norm)`, async () => {
+      const whole = await train(plainSpec(1, 100), engine, 3);
+      const acc = await train(plainSpec(4, 100), engine, 3);
+      for (let s = 0; s < 3; s++) {
+        expect(Math.abs(acc.rs[s]!.loss - whole.rs[s]!.loss)).toBeLessThan(1e-5 * Math.abs(whole.rs[s]!.loss));
+        expect(acc.rs[s]!.terms.m).toBeCloseTo(whole.rs[s]!.terms.m!, 5);
+        expect(Math.abs(acc.rs[s]!.terms.grad_norm! - whole.rs[s]!.terms.grad_norm!)).toBeLessThan(1e-4 * whole.rs[s]!.terms.grad_norm!);
+      }
+      for (const [k, v] of Object.entries(whole.values)) {
+        const r = compareClose(acc.values[k]!, v, 1e-4, 1e-6);
+        expect(r.ok, `${k}: ${r.message}`).toBe(true);
+      }
+      // the accumulators are not part of the resumable state
+      expect(Object.keys(acc.state.tensors).sort()).toEqual(Object.keys(whole.state.tensors).sort());
+    });
+  }
+
+  it('with batch norm: compiled and eager accumulate alike, and the running statistics advance once per micro-batch', async () => {
+    const spec = (engineSeed: number) => ({ ...resnetSpec('sgd', engineSeed), accumulationSteps: 2, inputs: { x: { shape: [4, SIZE, SIZE, 3] }, y: { shape: [4, 5] } } });
+    const eager = spec(1);
+    const compiled = spec(1);
+    const te = await createTrainer(eager, { engine: 'eager' });
+    const tc = await createTrainer(compiled, { engine: 'compiled' });
+    for (let s = 0; s < 2; s++) {
+      const re = await te.step(batch(s), { lr: 0.02 });
+      const rc = await tc.step(batch(s), { lr: 0.02 });
+      expect(Math.abs(rc.loss - re.loss)).toBeLessThan(1e-4 * Math.abs(re.loss));
+    }
+    tc.syncToVariables();
+    const ve = values(eager), vc = values(compiled);
+    for (const [k, v] of Object.entries(ve)) {
+      const r = compareClose(vc[k]!, v, 1e-4, 1e-6);
+      expect(r.ok, `${k}: ${r.message}`).toBe(true);
+    }
+    expect(Array.from(compiled.variables['net.bn1.num_batches_tracked']!.dataSync())).toEqual([4]);
+    // a micro-batch of 2 normalises with its own statistics: not the same step as one batch of 4
+    const whole = await run('eager', 'sgd', 2);
+    expect(Math.abs(whole.values['net.layer1.0.conv1.weight']![0]! - ve['net.layer1.0.conv1.weight']![0]!)).toBeGreaterThan(0);
+    te.dispose();
+    tc.dispose();
+  });
+
+  for (const engine of ['compiled', 'eager'] as const) {
+    it(`${engine}: a NaN in the second micro-batch leaves the whole state as it was (statistics included)`, async () => {
+      const s = { ...resnetSpec('sgd'), accumulationSteps: 2 };
+      const trainer = await createTrainer(s, { engine });
+      await trainer.step(batch(0), { lr: 0.02 });
+      const before = trainer.getState();
+      const bad = batch(1);
+      bad.y!.data[3 * 5 + 1] = Number.NaN; // sample 3: the second micro-batch
+      await expect(trainer.step(bad, { lr: 0.02 })).rejects.toThrow(/step 2: the loss is NaN/);
+      expect(trainer.stepCount).toBe(1);
+      const after = trainer.getState();
+      for (const [k, t] of Object.entries(before.tensors)) expect(Array.from(after.tensors[k]!.data), k).toEqual(Array.from(t.data));
+      trainer.dispose();
+    });
+  }
+
+  it('a batch that does not split into equal micro-batches is an error that says what to change', async () => {
+    const trainer = await createTrainer(plainSpec(3), { engine: 'compiled' });
+    await expect(trainer.step(batch(0, 8, 32), { lr: 0.01 })).rejects.toThrow(/"x" \[8,32,32,3\] does not split into 3 equal micro-batches.*divisible by accumulationSteps = 3/);
+    trainer.dispose();
+  });
+});
