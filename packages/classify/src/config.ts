@@ -47,6 +47,8 @@ export interface ClassifyConfig {
   batchSize: number;
   /** Global gradient-norm clip (null = off, as the reference). */
   maxGradNorm: number | null;
+  /** Split each batch into this many micro-batches and accumulate their gradients (one update, less memory). */
+  accumulationSteps: number;
   /** Train only the classifier head (the backbone frozen, eval-mode BN): a "linear" fine-tune. */
   freezeBackbone: boolean;
   /** Evaluate on the test split every this many epochs (and at the end). */
@@ -81,6 +83,7 @@ export const UCM_RESNET50: ClassifyConfig = {
   epochs: 200,
   batchSize: 16,
   maxGradNorm: null,
+  accumulationSteps: 1,
   freezeBackbone: false,
   evalEvery: 1,
   seed: 0,
@@ -155,6 +158,9 @@ function validate(c: ClassifyConfig, source: string): void {
   const bad = (m: string) => new CmidError('config', `${source}: ${m}`);
   if (!(c.size >= 32)) throw bad(`size ${c.size} is too small (at least 32).`);
   if (!(c.batchSize >= 1)) throw bad(`batch_size ${c.batchSize} must be at least 1.`);
+  if (!Number.isInteger(c.accumulationSteps) || c.accumulationSteps < 1 || c.batchSize % c.accumulationSteps !== 0 || (c.batchSize / c.accumulationSteps < 2 && !c.freezeBackbone)) {
+    throw bad(`accumulation_steps ${c.accumulationSteps}: batch_size ${c.batchSize} must split into that many equal micro-batches of at least 2 images (batch-norm statistics).`);
+  }
   if ((c.mixup > 0 || c.cutmix > 0) && c.batchSize % 2 !== 0) throw bad(`mixup/cutmix pair sample i with sample B-1-i and need an even batch; batch_size is ${c.batchSize}.`);
   if (!(c.epochs >= 1)) throw bad(`epochs ${c.epochs} must be at least 1.`);
   if (c.mean.length !== c.std.length) throw bad(`mean has ${c.mean.length} values but std ${c.std.length}.`);

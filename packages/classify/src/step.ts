@@ -42,5 +42,6 @@ export function classifyTrainStep(model: ClassifyModel, c: ClassifyConfig, batch
     optimizer,
   };
   if (c.maxGradNorm !== null) spec.clipGradNorm = c.maxGradNorm;
+  if (c.accumulationSteps > 1) spec.accumulationSteps = c.accumulationSteps;
   return spec;
 }

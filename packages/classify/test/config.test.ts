@@ -24,4 +24,11 @@ describe('classify config', () => {
     expect(() => mergeClassifyConfig(CLASSIFY_TINY, { learning_rate: 1 }, 'x.yaml')).toThrow(/x\.yaml: unknown key\(s\) learning_rate/);
     expect(() => mergeClassifyConfig(CLASSIFY_TINY, { batch_size: 15 })).toThrow(/even batch/);
   });
+
+  it('gradient accumulation splits the batch into equal micro-batches of at least 2', () => {
+    expect(mergeClassifyConfig(CLASSIFY_TINY, { accumulation_steps: 4 }).accumulationSteps).toBe(4);
+    expect(() => mergeClassifyConfig(CLASSIFY_TINY, { accumulation_steps: 3 })).toThrow(/batch_size 16 must split into that many equal micro-batches/);
+    expect(() => mergeClassifyConfig(CLASSIFY_TINY, { accumulation_steps: 16 })).toThrow(/at least 2 images/);
+    expect(mergeClassifyConfig(CLASSIFY_TINY, { accumulation_steps: 16, freeze_backbone: true }).accumulationSteps).toBe(16);
+  });
 });

@@ -10,7 +10,7 @@
  * The issue's floor: compiled >= 0.3x PyTorch. Writes benchmarks/results/cmid-step-ort-f32-<machine>-<date>.json
  * and the README table between <!-- bench:cmid-step:start/end -->.
  *
- * Usage: pnpm --filter pretrain bench [-- --batch 8 --size 224 --reps 3 --eager --eager-batch 2 --width 64]
+ * Usage: pnpm --filter pretrain bench [-- --batch 8 --size 224 --reps 3 --eager --eager-batch 2 --width 64 --accumulation 4]
  */
 import { execFileSync } from 'node:child_process';
 import { availableParallelism } from 'node:os';
@@ -24,11 +24,13 @@ const arg = (name: string, def: number) => {
 };
 const batch = arg('batch', 8), size = arg('size', 224), reps = arg('reps', 3), eagerBatch = arg('eager-batch', 2), width = arg('width', 64);
 const withEager = process.argv.includes('--eager');
+/** Also measure the compiled step with gradient accumulation over this many micro-batches (0: not run). */
+const accumulation = arg('accumulation', 4);
 const threads = availableParallelism();
 const here = fileURLToPath(new URL('.', import.meta.url));
 
-function child(engine: 'compiled' | 'eager', b: number, r: number): { stepS: number; compileS: number; peakRssMiB: number; terms: Record<string, number> } {
-  const out = execFileSync(process.execPath, [...process.execArgv, join(here, 'cmid-step.child.ts'), engine, 'resnet50', String(b), String(size), String(r), String(width)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 20 });
+function child(engine: 'compiled' | 'eager', b: number, r: number, accum = 1): { stepS: number; compileS: number; peakRssMiB: number; terms: Record<string, number> } {
+  const out = execFileSync(process.execPath, [...process.execArgv, join(here, 'cmid-step.child.ts'), engine, 'resnet50', String(b), String(size), String(r), String(width), String(accum)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 20 });
   return JSON.parse(out.trim().split('\n').pop()!);
 }
 
@@ -46,6 +48,8 @@ async function main(): Promise<void> {
   const torch = torchStep();
   console.log(`pytorch: ${JSON.stringify(torch ?? 'python3-torch not available')}`);
   const eager = withEager ? child('eager', eagerBatch, 1) : undefined;
+  const accumulated = accumulation > 1 ? child('compiled', batch, reps, accumulation) : undefined;
+  if (accumulated) console.log(`compiled, ${accumulation} micro-batches: ${JSON.stringify(accumulated)}`);
   const row = {
     model: `CMID ResNet-50${width !== 64 ? ` (width ${width})` : ''}`,
     compiledImgS: batch / compiled.stepS,
@@ -62,12 +66,16 @@ async function main(): Promise<void> {
   const f = (v: number, d = 2) => (Number.isFinite(v) ? v.toFixed(d) : '-');
   const header = ['step', 'compiled img/s (peak RSS)', 'PyTorch CPU img/s (peak RSS)', 'compiled / PyTorch', 'eager wasm img/s'];
   const table = [[row.model, `${f(row.compiledImgS)} (${f(row.compiledRssMiB, 0)} MiB)`, `${f(row.torchImgS)} (${f(row.torchRssMiB, 0)} MiB)`, `${f(ratio)}x`, withEager ? f(row.eagerImgS) : 'not run']];
+  const accumulatedRow = accumulated
+    ? { model: `${row.model}, ${accumulation} x ${batch / accumulation} accumulated`, compiledImgS: batch / accumulated.stepS, compiledRssMiB: accumulated.peakRssMiB, compileS: accumulated.compileS, compiledTerms: accumulated.terms }
+    : null;
+  if (accumulatedRow) table.push([accumulatedRow.model, `${f(accumulatedRow.compiledImgS)} (${f(accumulatedRow.compiledRssMiB, 0)} MiB)`, '-', `${f(accumulatedRow.compiledImgS / row.torchImgS)}x`, '-']);
   console.log(formatTable(header, table));
   const file = writeBenchResult({ bench: 'cmid-step', backend: 'ort', dtype: 'f32' }, {
-    machine: machineInfo(), threads, batch, size, reps, width, torchGemmGflops: torch?.gemm_gflops ?? null, ratio, floor: 0.3, row,
+    machine: machineInfo(), threads, batch, size, reps, width, torchGemmGflops: torch?.gemm_gflops ?? null, ratio, floor: 0.3, row, accumulation: accumulatedRow,
   });
   console.log(`wrote ${file}`);
-  const note = `\n\nOne CMID iteration (ResNet-50 student on two masked views with backward, teacher on two views, MIM head with focal L1 + focal frequency loss, MoCo InfoNCE against a 65 536-key queue, local heads on 20 matched cells per view, Adan, EMA) at batch ${batch}, ${size} px, ${threads} threads; PyTorch side: \`benchmarks/reference/torch_cmid_step.py\` (a re-implementation of the reference step; Debian python3-torch with a generic BLAS at ${torch?.gemm_gflops?.toFixed(1) ?? '-'} GFLOP/s for a 2048^3 matmul, oneDNN convolutions). Floor set by the issue: 0.3x. Source: \`${file.slice(repoRoot().length + 1)}\`.`;
+  const note = `\n\nOne CMID iteration (ResNet-50 student on two masked views with backward, teacher on two views, MIM head with focal L1 + focal frequency loss, MoCo InfoNCE against a 65 536-key queue, local heads on 20 matched cells per view, Adan, EMA) at batch ${batch}, ${size} px, ${threads} threads; PyTorch side: \`benchmarks/reference/torch_cmid_step.py\` (a re-implementation of the reference step; Debian python3-torch with a generic BLAS at ${torch?.gemm_gflops?.toFixed(1) ?? '-'} GFLOP/s for a 2048^3 matmul, oneDNN convolutions). Floor set by the issue: 0.3x. The accumulated row runs the same batch as ${accumulation} micro-batches (one update with the mean gradient; BN statistics per micro-batch), trading speed for peak memory. Source: \`${file.slice(repoRoot().length + 1)}\`.`;
   if (!renderReadmeSection('bench:cmid-step', markdownTable(header, table) + note)) console.warn('README markers <!-- bench:cmid-step:start/end --> not found; table not rendered.');
 }
 

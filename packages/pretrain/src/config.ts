@@ -77,6 +77,12 @@ export interface CmidConfig {
   batchSize: number;
   /** Clip the global gradient norm (null = off, as the reference). */
   maxGradNorm: number | null;
+  /**
+   * Gradient accumulation: each step runs batchSize / accumulationSteps samples at a time and updates once with the
+   * mean gradient (peak memory of the smaller batch). batchSize stays the effective batch, so lr is not rescaled.
+   * The reference's --accumulation-steps only multiplies lr (docs/deviations.md).
+   */
+  accumulationSteps: number;
   // ---- run
   seed: number;
   fixes: CmidFix[];
@@ -124,6 +130,7 @@ export const CMID_RESNET50: CmidConfig = {
   epochs: 400,
   batchSize: 64,
   maxGradNorm: null,
+  accumulationSteps: 1,
   seed: 322,
   fixes: [],
 };
@@ -257,6 +264,10 @@ export function validateConfig(c: CmidConfig, source = 'config'): void {
   const cells = (c.size / 32) ** 2;
   if (c.numMatches < 1 || c.numMatches > cells) fail(`num_matches ${c.numMatches} must be in 1..${cells} (the ${c.size / 32} x ${c.size / 32} feature cells).`);
   if (c.batchSize < 2) fail('batch_size must be at least 2 (batch-norm statistics; the reference squeezes away B = 1, quirk 21).');
+  if (!Number.isInteger(c.accumulationSteps) || c.accumulationSteps < 1) fail(`accumulation_steps ${c.accumulationSteps} must be a positive integer.`);
+  if (c.batchSize % c.accumulationSteps !== 0 || c.batchSize / c.accumulationSteps < 2) {
+    fail(`batch_size ${c.batchSize} must split into accumulation_steps = ${c.accumulationSteps} micro-batches of equal size, at least 2 each (batch-norm statistics).`);
+  }
   if (c.queueSize % (c.batchSize * c.queueRepeat) !== 0) fail(`queue_size ${c.queueSize} must be a multiple of batch_size x queue_repeat (${c.batchSize * c.queueRepeat}), as the reference asserts.`);
   if (c.maskRatio <= 0 || c.maskRatio >= 1) fail(`mask_ratio ${c.maskRatio} must be in (0, 1).`);
   if (c.epochs < 1) fail('epochs must be >= 1.');

@@ -21,6 +21,8 @@ import {
   mocoInfoNce,
   moduleVariables,
   paramSpecsFromModule,
+  splitFirstAxis,
+  type BatchTensor,
   type LossOutput,
   type TrainStepSpec,
 } from '@cmid/core';
@@ -135,5 +137,32 @@ export function cmidTrainStep(model: CmidModel, c: CmidConfig, batchSize: number
     ema: { pairs: model.emaPairs(), timing: 'before-update' },
   };
   if (c.maxGradNorm !== null) spec.clipGradNorm = c.maxGradNorm;
+  if (c.accumulationSteps > 1) {
+    spec.accumulationSteps = c.accumulationSteps;
+    spec.splitBatch = cmidSplitBatch(model.cells);
+  }
   return spec;
+}
+
+/**
+ * Splits a CMID batch into micro-batches: images and masks along the first axis; the match indices, which point
+ * into the [B * cells, C] feature rows, per sample and rebased to their micro-batch; teacher_temp copied.
+ */
+export function cmidSplitBatch(cells: number): (batch: Record<string, BatchTensor>, parts: number) => Record<string, BatchTensor>[] {
+  return (batch, parts) => {
+    const B = batch.img!.shape[0]!;
+    const per = B / parts;
+    const out = splitFirstAxis(Object.fromEntries(Object.entries(batch).filter(([k]) => k !== 'teacher_temp' && !k.startsWith('match_'))), parts);
+    for (const [k, b] of Object.entries(batch)) {
+      if (k === 'teacher_temp') out.forEach((o) => (o[k] = b));
+      else if (k.startsWith('match_')) {
+        const len = b.data.length / parts;
+        out.forEach((o, i) => {
+          const data = Int32Array.from(b.data.subarray(i * len, (i + 1) * len), (v) => v - i * per * cells);
+          o[k] = { data, shape: [len] };
+        });
+      }
+    }
+    return out;
+  };
 }

@@ -8,8 +8,9 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { cmidEmaTau, createTrainer, initBackend, seedInit, type Trainer, type TrainerState } from '@cmid/core';
 import { CMID_SWIN_B, mergeConfig, type CmidConfig } from '../src/config.js';
 import { CmidModel } from '../src/model/cmid-model.js';
-import { cmidTrainStep } from '../src/step.js';
-import { cmidBatch, SMALL, SMALL_SIZES } from './helpers/batch.js';
+import { cmidSplitBatch, cmidTrainStep } from '../src/step.js';
+import { collateCmid } from '../src/data.js';
+import { cmidBatch, cmidItems, SMALL, SMALL_SIZES } from './helpers/batch.js';
 
 beforeAll(async () => {
   await initBackend();
@@ -123,5 +124,61 @@ describe('CMID training step, Swin', () => {
     const errs = compareStates(compiled.state, eager.state);
     expect(errs[0]![1], `worst tensor ${errs[0]![0]}`).toBeLessThan(1e-3);
     expect(eager.state.tensors['online_encoder.mask_token']!.shape).toEqual([1, 1, 8]);
+  });
+});
+
+describe('CMID step with gradient accumulation', () => {
+  it('cmidSplitBatch cuts a collated batch into exactly the batches of its halves (match indices rebased)', () => {
+    const c = SMALL;
+    const cells = (c.size / 32) ** 2;
+    const items = cmidItems(c, 4, 7);
+    const whole = { ...collateCmid(items, cells), teacher_temp: { data: Float32Array.of(0.05), shape: [1] } };
+    const parts = cmidSplitBatch(cells)(whole, 2);
+    expect(parts).toHaveLength(2);
+    parts.forEach((p, i) => {
+      const expected = { ...collateCmid(items.slice(2 * i, 2 * i + 2), cells), teacher_temp: { data: Float32Array.of(0.05), shape: [1] } };
+      expect(Object.keys(p).sort()).toEqual(Object.keys(expected).sort());
+      for (const [k, e] of Object.entries(expected)) {
+        expect(p[k]!.shape, k).toEqual(e.shape);
+        expect(Array.from(p[k]!.data), k).toEqual(Array.from(e.data));
+      }
+    });
+  });
+
+  it('accumulation over 2 micro-batches: compiled matches eager; BN statistics advance per micro-batch', async () => {
+    // micro-batches of 4, the batch of the single-step test above (BN over fewer values is worse conditioned)
+    const c = { ...SMALL, batchSize: 8, accumulationSteps: 2 };
+    const make = async (engine: 'compiled' | 'eager') => {
+      seedInit(c.seed);
+      return createTrainer(cmidTrainStep(new CmidModel(c), c, c.batchSize), { engine });
+    };
+    const te = await make('eager'), tc = await make('compiled');
+    const b = (t: number) => cmidBatch(c, c.batchSize, 100 + t, 0.04 + 0.005 * t);
+    for (let t = 0; t < 2; t++) {
+      const e = await te.step(b(t), { lr: c.lr, tau: cmidEmaTau(t, 10) ?? 1 });
+      const k = await tc.step(b(t), { lr: c.lr, tau: cmidEmaTau(t, 10) ?? 1 });
+      for (const term of ['loss_rec', 'global_loss', 'pixel_loss']) {
+        expect(Math.abs(k.terms[term]! - e.terms[term]!) / Math.abs(e.terms[term]!), `${term} at step ${t}`).toBeLessThan(1e-4);
+      }
+      if (t === 0) {
+        // after one step every tensor agrees to 1e-4 of its scale (later steps amplify float32 differences in
+        // near-cancelling BN-bias gradients of this tiny network, as without accumulation)
+        const errs = compareStates(tc.getState(), te.getState());
+        expect(errs[0]![1], `worst tensor ${errs[0]![0]}`).toBeLessThan(1e-3);
+        expect(errs[Math.floor(errs.length / 2)]![1]).toBeLessThan(1e-5);
+        // the student sees two views per micro-batch: two BN updates each, four in the step
+        expect(Array.from(tc.getState().tensors['online_encoder.model.bn1.num_batches_tracked']!.data)).toEqual([4]);
+      }
+    }
+    // not the same as one step on the whole batch: micro-batches normalise with their own statistics
+    const whole = await run('eager', { ...SMALL, batchSize: 8 }, 1);
+    const acc = te.getState();
+    expect(Math.abs(whole.state.tensors['online_encoder.model.conv1.weight']!.data[0]! - acc.tensors['online_encoder.model.conv1.weight']!.data[0]!)).toBeGreaterThan(0);
+    for (const t of [te, tc, whole.trainer]) t.dispose();
+  });
+
+  it('a batch size that does not split into micro-batches of at least 2 is a config error', () => {
+    expect(() => mergeConfig(SMALL, { accumulation_steps: 3 })).toThrow(/batch_size 4 must split into accumulation_steps = 3/);
+    expect(() => mergeConfig(SMALL, { accumulation_steps: 4 })).toThrow(/at least 2 each/);
   });
 });

@@ -40,6 +40,7 @@ interface TrainFlags extends DataFlags {
   weights?: string;
   epochs?: string;
   batchSize?: string;
+  accumulationSteps?: string;
   lr?: string;
   engine: 'compiled' | 'eager';
   threads?: string;
@@ -51,13 +52,14 @@ interface TrainFlags extends DataFlags {
   quiet?: boolean;
 }
 
-export async function classifyConfigFromFlags(f: Pick<TrainFlags, 'config' | 'preset' | 'epochs' | 'batchSize' | 'lr' | 'set' | 'seed'>): Promise<ClassifyConfig> {
+export async function classifyConfigFromFlags(f: Pick<TrainFlags, 'config' | 'preset' | 'epochs' | 'batchSize' | 'lr' | 'set' | 'seed'> & { accumulationSteps?: string }): Promise<ClassifyConfig> {
   const p = (f.preset ?? 'resnet50') as ClassifyPreset;
   if (!(p in CLASSIFY_PRESETS)) throw new CmidError('config', `--preset ${p}: not one of ${Object.keys(CLASSIFY_PRESETS).join(', ')}.`);
   const c = f.config !== undefined ? await loadClassifyConfig(f.config, CLASSIFY_PRESETS[p]) : CLASSIFY_PRESETS[p];
   const o: Record<string, unknown> = {};
   if (f.epochs !== undefined) o.epochs = Number(f.epochs);
   if (f.batchSize !== undefined) o.batchSize = Number(f.batchSize);
+  if (f.accumulationSteps !== undefined) o.accumulationSteps = Number(f.accumulationSteps);
   if (f.lr !== undefined) o.lr = Number(f.lr);
   if (f.seed !== undefined) o.seed = Number(f.seed);
   for (const kv of f.set) {
@@ -89,7 +91,8 @@ export function trainCommand(name = 'train'): Command {
     .option('-w, --weights <file>', 'backbone weights: extracted CMID backbone, CMID pretraining checkpoint, baseline checkpoint (.pth/.safetensors)')
     .option('-o, --out <dir>', 'run folder', 'runs/classify')
     .option('--epochs <n>', 'epochs')
-    .option('--batch-size <n>', 'batch size (even, for mixup)')
+    .option('--batch-size <n>', 'batch size (even, for mixup): the images of one update')
+    .option('--accumulation-steps <n>', 'split each batch into n micro-batches and accumulate their gradients (less memory, same update)')
     .option('--lr <x>', 'base lr')
     .addOption(new Option('--engine <engine>', 'compiled (one ONNX graph on onnxruntime) or eager (tfjs)').choices(['compiled', 'eager']).default('compiled'))
     .option('--threads <n>', 'onnxruntime threads (default: all cores)')

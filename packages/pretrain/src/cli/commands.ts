@@ -33,10 +33,11 @@ interface TrainFlags {
   fix: string[];
   set: string[];
   synthSize?: string;
+  accumulationSteps?: string;
   quiet?: boolean;
 }
 
-export async function configFromFlags(f: Pick<TrainFlags, 'config' | 'preset' | 'epochs' | 'batchSize' | 'lr' | 'fix' | 'set'>): Promise<CmidConfig> {
+export async function configFromFlags(f: Pick<TrainFlags, 'config' | 'preset' | 'epochs' | 'batchSize' | 'lr' | 'fix' | 'set'> & { accumulationSteps?: string }): Promise<CmidConfig> {
   let c: CmidConfig;
   if (f.config !== undefined) c = await loadConfigFile(f.config, f.preset !== undefined ? CMID_PRESETS[f.preset as CmidPreset] : undefined);
   else {
@@ -48,6 +49,7 @@ export async function configFromFlags(f: Pick<TrainFlags, 'config' | 'preset' | 
   if (f.epochs !== undefined) o.epochs = f.epochs;
   if (f.batchSize !== undefined) o.batch_size = f.batchSize;
   if (f.lr !== undefined) o.lr = f.lr;
+  if (f.accumulationSteps !== undefined) o.accumulation_steps = f.accumulationSteps;
   if (f.fix.length > 0) o.fixes = f.fix;
   for (const kv of f.set) {
     const i = kv.indexOf('=');
@@ -66,7 +68,8 @@ export function trainCommand(name = 'train'): Command {
     .addOption(new Option('--data-kind <kind>', 'how to read --data').choices(['imagefolder', 'millionaid', 'potsdam']).default('imagefolder'))
     .option('-o, --out <dir>', 'run folder', 'runs/cmid')
     .option('--epochs <n>', 'epochs (the schedules span them)')
-    .option('--batch-size <n>', 'batch size')
+    .option('--batch-size <n>', 'batch size (the effective batch of one update)')
+    .option('--accumulation-steps <n>', 'split each batch into n micro-batches and accumulate their gradients (less memory, same update)')
     .option('--lr <x>', 'base lr per device (multiplied by lr_multiplier)')
     .addOption(new Option('--engine <engine>', 'compiled (one ONNX graph on onnxruntime) or eager (tfjs)').choices(['compiled', 'eager']).default('compiled'))
     .option('--threads <n>', 'onnxruntime threads (default: all cores)')
