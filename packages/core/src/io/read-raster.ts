@@ -4,6 +4,9 @@
  * openRaster() reads only the header (size, bands, dtype, blocks, overviews, georef), so a 20k x 20k scene can
  * be walked window by window: each read decodes just the tiles under the window. readRaster() is open + read +
  * close for one-shot use. The format is chosen by file signature (decoders/index.ts), never by extension.
+ * Opening reads the file's first HEAD_BYTES (256 KiB) once: a JPEG/PNG's header is parsed from them and, when
+ * they are the whole file, its pixels are decoded from them, so openRaster + readNative of a small 8-bit JPEG/PNG
+ * (scene and pretraining datasets) is one file read and one sharp call (decoders/sharp.ts).
  *
  * Windows partly or wholly outside the image are an error unless `fillValue` is given; then the outside part
  * is filled with it. This layer knows nothing of tfjs; tensors are made elsewhere.

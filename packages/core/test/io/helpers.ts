@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { spawnSync } from 'node:child_process';
+import { deflateSync } from 'node:zlib';
 import { Rng } from '../../src/rng/rng.js';
 import { DTYPE_INFO, type RasterDtype, type RasterTypedArray } from '../../src/io/dtypes.js';
 
@@ -73,4 +74,72 @@ export function sameBits(a: ArrayBufferView, b: ArrayBufferView): boolean {
   const y = new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
   for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return false;
   return true;
+}
+
+// --- a minimal PNG writer, for headers sharp cannot write (grey/RGB tRNS, 1/2/4-bit grey, 16-bit grey+alpha)
+
+const CRC_TABLE = Array.from({ length: 256 }, (_, n) => {
+  let c = n;
+  for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+  return c >>> 0;
+});
+function crc32(b: Uint8Array): number {
+  let c = 0xffffffff;
+  for (const x of b) c = CRC_TABLE[(c ^ x) & 0xff]! ^ (c >>> 8);
+  return (c ^ 0xffffffff) >>> 0;
+}
+export function chunk(type: string, data: Uint8Array): Buffer {
+  const out = Buffer.alloc(12 + data.length);
+  out.writeUInt32BE(data.length, 0);
+  out.write(type, 4, 'latin1');
+  out.set(data, 8);
+  out.writeUInt32BE(crc32(out.subarray(4, 8 + data.length)), 8 + data.length);
+  return out;
+}
+
+export interface PngSpec {
+  colorType: number;
+  bitDepth: number;
+  palette?: number; // entries
+  trns?: Uint8Array;
+  /** chunks written before IHDR's successors, e.g. a big text chunk */
+  extra?: Buffer[];
+}
+
+/** A valid W x H PNG with seeded samples. */
+export function makePng(w: number, h: number, s: PngSpec): Buffer {
+  const samplesPerPixel = { 0: 1, 2: 3, 3: 1, 4: 2, 6: 4 }[s.colorType]!;
+  const rowBytes = Math.ceil((w * samplesPerPixel * s.bitDepth) / 8);
+  const raw = Buffer.alloc(h * (1 + rowBytes));
+  let v = 12345;
+  for (let y = 0; y < h; y++) {
+    for (let i = 0; i < rowBytes; i++) {
+      v = (v * 1103515245 + 12345) >>> 0;
+      raw[y * (1 + rowBytes) + 1 + i] = v >>> 24;
+    }
+  }
+  if (s.colorType === 3) {
+    // keep indices inside the palette
+    const mask = (1 << s.bitDepth) - 1;
+    const n = s.palette!;
+    for (let y = 0; y < h; y++) {
+      for (let x = 0; x < w; x++) {
+        const bit = x * s.bitDepth;
+        const at = y * (1 + rowBytes) + 1 + (bit >> 3);
+        const shift = 8 - s.bitDepth - (bit & 7);
+        const idx = ((raw[at]! >> shift) & mask) % n;
+        raw[at] = (raw[at]! & ~(mask << shift)) | (idx << shift);
+      }
+    }
+  }
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(w, 0);
+  ihdr.writeUInt32BE(h, 4);
+  ihdr[8] = s.bitDepth;
+  ihdr[9] = s.colorType;
+  const parts = [Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', ihdr), ...(s.extra ?? [])];
+  if (s.palette !== undefined) parts.push(chunk('PLTE', Uint8Array.from({ length: 3 * s.palette }, (_, i) => (i * 37) & 0xff)));
+  if (s.trns !== undefined) parts.push(chunk('tRNS', s.trns));
+  parts.push(chunk('IDAT', deflateSync(raw)), chunk('IEND', new Uint8Array(0)));
+  return Buffer.concat(parts);
 }

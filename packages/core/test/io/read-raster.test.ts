@@ -8,11 +8,18 @@
  * JPEG-compressed pixels are compared within +-3 (chroma upsampling differs between GDAL's libjpeg and
  * geotiff.js/mozjpeg); everything else exactly.
  */
-import { describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import sharp from 'sharp';
 import { CmidError } from '../../src/runtime/errors.js';
 import { openRaster, readRaster, type RasterData } from '../../src/io/read-raster.js';
-import { HAVE_REAL, REAL } from './helpers.js';
+import { HEAD_BYTES, sniffFormat } from '../../src/io/decoders/index.js';
+import { openSource as openSharpGeneral } from '../../src/io/decoders/sharp.js';
+import { ensureSynthetic } from '../../src/synth/cache.js';
+import { HAVE_REAL, REAL, makePng, removeTempDirs, sameSamples, tempDir } from './helpers.js';
+
+afterAll(removeTempDirs);
 
 interface Facts {
   file: string;
@@ -220,5 +227,165 @@ describe.skipIf(!HAVE_REAL)('errors name the file and the fix', () => {
     await expect(readRaster(path, { window: { x: 0, y: 0, width: 0, height: 5 } })).rejects.toThrow(/is empty/);
     const err = await readRaster(path, { bands: [5] }).catch((e: unknown) => e);
     expect((err as CmidError).file).toBe(path);
+  });
+});
+
+/**
+ * The JPEG/PNG fast path (header parsed from the bytes read at open, no sharp metadata() call, whole-image read
+ * as one sharp call from memory) against the general path, which is the sharp decoder opened without those bytes:
+ * sharp metadata() from the path, then decoding from the path. Same info, same samples bit for bit, same errors.
+ */
+describe('JPEG/PNG fast path equals the general path', () => {
+  afterEach(() => vi.restoreAllMocks());
+
+  /** Opens `path` both ways and compares info and a whole-image readNative(); returns the fast path's pixels. */
+  async function compareWithGeneral(path: string): Promise<RasterData<Uint8Array | Uint16Array>> {
+    const fast = await openRaster(path);
+    try {
+      const format = sniffFormat(await readFile(path))!;
+      const general = await openSharpGeneral(path, format);
+      const { info } = general;
+      expect(fast.info, path).toEqual(info);
+      const want = await general.read({
+        window: { x: 0, y: 0, width: info.width, height: info.height }, bands: Array.from({ length: info.bands }, (_, i) => i),
+        outWidth: info.width, outHeight: info.height, overview: 0, resample: 'nearest',
+      });
+      const got = await fast.readNative();
+      expect([got.width, got.height, got.bands, got.dtype], path).toEqual([info.width, info.height, info.bands, info.dtype]);
+      expect(sameSamples(got.data, want), `${path}: fast path pixels differ from the general path`).toBe(true);
+      const f32 = await fast.read();
+      expect(sameSamples(f32.data, Float32Array.from(want)), path).toBe(true);
+      return got as RasterData<Uint8Array | Uint16Array>;
+    } finally {
+      await fast.close();
+    }
+  }
+
+  it('synthetic MillionAID JPEGs (ensureSynthetic tiny): identical, with no sharp metadata() call', async () => {
+    const root = await ensureSynthetic('millionaid', { size: 'tiny', seed: 0, cacheDir: await tempDir() });
+    const files = (await readdir(join(root, 'test'))).filter((f) => f.endsWith('.jpg')).map((f) => join(root, 'test', f));
+    expect(files.length).toBe(12);
+    for (const f of files) await compareWithGeneral(f);
+    const metadata = vi.spyOn(sharp.prototype, 'metadata');
+    for (const f of files) {
+      const r = await openRaster(f);
+      await r.readNative();
+      await r.close();
+    }
+    expect(metadata).not.toHaveBeenCalled();
+  });
+
+  it.skipIf(!HAVE_REAL)('real JPEG/PNG samples under shared/data/real: identical (the DOTA PNG, over HEAD_BYTES, decodes from its path)', async () => {
+    const files = (await readdir(REAL, { recursive: true }))
+      .filter((f) => /\.(jpe?g|png)$/i.test(f) && !f.split('/').pop()!.startsWith('broken-'))
+      .map((f) => join(REAL, f));
+    expect(files.length).toBeGreaterThanOrEqual(20);
+    const big = join(REAL, 'dota/images/P2805__1024__0___0.png');
+    expect((await readFile(big)).length).toBeGreaterThan(HEAD_BYTES);
+    const metadata = vi.spyOn(sharp.prototype, 'metadata');
+    for (const f of files) await compareWithGeneral(f);
+    // the general side calls metadata() once per file; the fast side never
+    expect(metadata).toHaveBeenCalledTimes(files.length);
+  });
+
+  it('grey PNG (1 band), RGBA PNG (4), palette PNG with and without tRNS (4 / 3), 1-bit grey, grey JPEG', async () => {
+    const dir = await tempDir();
+    const rgb = Uint8Array.from({ length: 41 * 23 * 3 }, (_, i) => (i * 7919) % 251);
+    const rgba = Uint8Array.from({ length: 41 * 23 * 4 }, (_, i) => (i * 7919) % 253);
+    const files: Array<[string, number]> = [];
+    const add = async (name: string, bands: number, write: (p: string) => Promise<unknown>) => {
+      await write(join(dir, name));
+      files.push([join(dir, name), bands]);
+    };
+    await add('grey.png', 1, (p) => sharp(rgb, { raw: { width: 41, height: 23, channels: 3 } }).toColourspace('b-w').png().toFile(p));
+    await add('rgba.png', 4, (p) => sharp(rgba, { raw: { width: 41, height: 23, channels: 4 } }).png().toFile(p));
+    await add('palette.png', 3, (p) => writeFile(p, makePng(41, 23, { colorType: 3, bitDepth: 8, palette: 100 })));
+    await add('palette-trns.png', 4, (p) => writeFile(p, makePng(41, 23, { colorType: 3, bitDepth: 4, palette: 16, trns: Uint8Array.of(0, 64, 255, 9) })));
+    await add('bilevel.png', 1, (p) => writeFile(p, makePng(41, 23, { colorType: 0, bitDepth: 1 })));
+    await add('rgb-trns.png', 4, (p) => writeFile(p, makePng(41, 23, { colorType: 2, bitDepth: 8, trns: Uint8Array.of(0, 1, 0, 2, 0, 3) })));
+    await add('grey.jpg', 1, (p) => sharp(rgb, { raw: { width: 41, height: 23, channels: 3 } }).toColourspace('b-w').jpeg().toFile(p));
+    for (const [f, bands] of files) {
+      const got = await compareWithGeneral(f);
+      expect([got.bands, got.dtype], f).toEqual([bands, 'uint8']);
+    }
+  });
+
+  it('16-bit PNGs stay 16-bit (grey, RGB, RGBA): Uint16Array with values > 255', async () => {
+    const dir = await tempDir();
+    const px = (c: number) => Uint16Array.from({ length: 37 * 21 * c }, (_, i) => (i * 977) % 65536);
+    await sharp(px(3), { raw: { width: 37, height: 21, channels: 3 } }).toColourspace('rgb16').png().toFile(join(dir, 'rgb16.png'));
+    await sharp(px(4), { raw: { width: 37, height: 21, channels: 4 } }).toColourspace('rgb16').png().toFile(join(dir, 'rgba16.png'));
+    await writeFile(join(dir, 'grey16.png'), makePng(37, 21, { colorType: 0, bitDepth: 16 }));
+    for (const [name, bands] of [['rgb16.png', 3], ['rgba16.png', 4], ['grey16.png', 1]] as const) {
+      const got = await compareWithGeneral(join(dir, name));
+      expect([got.bands, got.dtype], name).toEqual([bands, 'uint16']);
+      expect(got.data).toBeInstanceOf(Uint16Array);
+      expect(Math.max(...got.data), name).toBeGreaterThan(255);
+    }
+    const r = await readRaster(join(dir, 'rgb16.png'));
+    expect(Array.from(r.data)).toEqual(Array.from(px(3)));
+  });
+
+  it('EXIF orientation is not applied (pixels in file order, width/height unswapped), as on the general path', async () => {
+    const dir = await tempDir();
+    const px = Uint8Array.from({ length: 40 * 16 * 3 }, (_, i) => (i * 31) % 256);
+    const p = join(dir, 'orient6.jpg');
+    await sharp(px, { raw: { width: 40, height: 16, channels: 3 } }).withMetadata({ orientation: 6 }).jpeg({ quality: 95 }).toFile(p);
+    expect((await sharp(p).metadata()).orientation).toBe(6);
+    const got = await compareWithGeneral(p);
+    expect([got.width, got.height]).toEqual([40, 16]);
+  });
+
+  it('an embedded ICC profile (Display P3) is converted to sRGB exactly as on the general path', async () => {
+    const dir = await tempDir();
+    const px = Uint8Array.from({ length: 30 * 20 * 3 }, (_, i) => (i * 53) % 256);
+    const p = join(dir, 'p3.jpg');
+    await sharp(px, { raw: { width: 30, height: 20, channels: 3 } }).withIccProfile('p3').jpeg({ quality: 95 }).toFile(p);
+    const got = await compareWithGeneral(p);
+    const ignoringIcc = await sharp(p, { ignoreIcc: true }).raw().toBuffer();
+    expect(Buffer.from(got.data.buffer, got.data.byteOffset, got.data.byteLength).equals(ignoringIcc)).toBe(false); // the profile did apply
+  });
+
+  it('truncated JPEG/PNG data (header intact) and a truncated JPEG header give errors naming the file', async () => {
+    const dir = await tempDir();
+    const px = Uint8Array.from({ length: 64 * 48 * 3 }, (_, i) => (i * 7919) % 251);
+    const jpg = await sharp(px, { raw: { width: 64, height: 48, channels: 3 } }).jpeg().toBuffer();
+    const png = await sharp(px, { raw: { width: 64, height: 48, channels: 3 } }).png().toBuffer();
+    const cases: Array<[string, Buffer, RegExp]> = [
+      ['cut-data.jpg', jpg.subarray(0, jpg.length - 200), /decoding failed .*truncated or corrupt/s],
+      ['cut-data.png', png.subarray(0, png.length - 200), /decoding failed .*truncated or corrupt/s],
+      ['cut-header.jpg', jpg.subarray(0, 40), /not a readable JPEG .*truncated or corrupt/s],
+    ];
+    for (const [name, bytes, re] of cases) {
+      const path = join(dir, name);
+      await writeFile(path, bytes);
+      for (const read of [() => readRaster(path), async () => (await openRaster(path)).readNative()]) {
+        const err = await read().catch((e: unknown) => e);
+        expect(err, name).toBeInstanceOf(CmidError);
+        expect((err as CmidError).kind).toBe('input');
+        expect((err as CmidError).file).toBe(path);
+        expect((err as CmidError).message).toContain(path);
+        expect((err as CmidError).message).toMatch(re);
+      }
+    }
+  });
+
+  it('CMYK JPEG and grey+alpha PNG take the general path and fail there as before (channel count)', async () => {
+    const dir = await tempDir();
+    const px = Uint8Array.from({ length: 20 * 10 * 3 }, (_, i) => i % 256);
+    const cmyk = join(dir, 'cmyk.jpg');
+    await sharp(px, { raw: { width: 20, height: 10, channels: 3 } }).toColourspace('cmyk').jpeg().toFile(cmyk);
+    const la = join(dir, 'grey-alpha.png');
+    await writeFile(la, makePng(20, 10, { colorType: 4, bitDepth: 8 }));
+    for (const path of [cmyk, la]) {
+      const general = await openSharpGeneral(path, sniffFormat(await readFile(path))!).then(async (s) => s.read({
+        window: { x: 0, y: 0, width: 20, height: 10 }, bands: Array.from({ length: s.info.bands }, (_, i) => i),
+        outWidth: 20, outHeight: 10, overview: 0, resample: 'nearest',
+      })).catch((e: unknown) => e);
+      const fast = await readRaster(path).catch((e: unknown) => e);
+      expect(general).toBeInstanceOf(CmidError);
+      expect(fast).toBeInstanceOf(CmidError);
+      expect((fast as CmidError).message).toBe((general as CmidError).message);
+    }
   });
 });

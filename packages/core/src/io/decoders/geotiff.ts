@@ -15,7 +15,7 @@ import type { GeoTIFF, GeoTIFFImage } from 'geotiff';
 import { CmidError } from '../../runtime/errors.js';
 import { dtypeFromTiff, type RasterDtype, type RasterTypedArray } from '../dtypes.js';
 import { geoRefFromTiffTags } from '../georef.js';
-import type { RasterFormat, RasterInfo, RasterSource, SourceRead } from './index.js';
+import { importOnce, type RasterFormat, type RasterInfo, type RasterSource, type SourceRead } from './index.js';
 
 const COMPRESSION_NAMES: Record<number, string> = {
   1: 'none', 2: 'ccitt-rle', 3: 'ccitt-fax3', 4: 'ccitt-fax4', 5: 'lzw', 6: 'old-jpeg', 7: 'jpeg', 8: 'deflate',
@@ -177,8 +177,11 @@ class GeoTiffSource implements RasterSource {
   }
 }
 
+/** geotiff.js, imported on first use (once: see importOnce). */
+const loadGeoTiff = importOnce(() => import('geotiff'));
+
 export async function openSource(path: string, format: RasterFormat, fileSize: number): Promise<RasterSource> {
-  const { fromFile } = await import('geotiff');
+  const { fromFile } = await loadGeoTiff();
   let tiff: GeoTIFF;
   let images: GeoTIFFImage[];
   try {
