@@ -7,6 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 import { CmidError } from '../runtime/errors.js';
 import { trace } from '../graph/trace.js';
 import type { IrGraph } from '../graph/ir.js';
+import { fuseReluGrad } from '../graph/fuse.js';
 import type { Module } from '../nn/module.js';
 import { lowerNode, type LowerContext } from './lower.js';
 import { encodeModel, floatTensor, int64Tensor, TensorDataType, type NodeProto, type TensorProto, type ValueInfoProto } from './proto.js';
@@ -83,8 +84,9 @@ export interface EncodeOptions extends ExportOptions {
 }
 
 /** Lower and encode an IR graph (from trace() or traceSymbolic()) as an ONNX model. */
-export function encodeIrGraph(g: IrGraph, options: EncodeOptions = {}): Uint8Array {
+export function encodeIrGraph(graph: IrGraph, options: EncodeOptions = {}): Uint8Array {
   const { batchDims, opset = 17 } = options;
+  const g = fuseReluGrad(graph);
   const params = options.initializerValues ?? {};
   const paramsAsInputs = options.params === 'inputs';
   const names = new Map<number, string>();

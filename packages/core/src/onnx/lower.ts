@@ -7,6 +7,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { CmidError } from '../runtime/errors.js';
 import type { IrNode } from '../graph/ir.js';
+import { WHERE_POSITIVE } from '../graph/fuse.js';
 import { TensorDataType, type AttributeValue } from './proto.js';
 import { GRAD_LOWERINGS } from './lower-grad.js';
 import { byName, emit, float, inp, int, ints, normAxis, out, transpose, valueOf, type LowerContext, type Lowering } from './lower-util.js';
@@ -215,6 +216,11 @@ export const LOWERINGS: Record<string, Lowering> = {
   },
   Square: (n, c) => emit(c, 'Mul', [inp(n, c, 0), inp(n, c, 0)], [out(n, c)]),
   Relu6: (n, c) => emit(c, 'Clip', [inp(n, c, 0), c.floatConst([0]), c.floatConst([6])], [out(n, c)]),
+  [WHERE_POSITIVE]: (n, c) => {
+    const pos = c.fresh('pos');
+    emit(c, 'Greater', [inp(n, c, 0), c.floatConst([0])], [pos]);
+    emit(c, 'Where', [pos, inp(n, c, 1), c.floatConst([0])], [out(n, c)]);
+  },
   LeakyRelu: (n, c) => emit(c, 'LeakyRelu', [inp(n, c, 0)], [out(n, c)], { alpha: float((n.attrs as { alpha: number }).alpha) }),
   Cast: (n, c) => emit(c, 'Cast', [inp(n, c, 0)], [out(n, c)], { to: int(ONNX_DTYPE[(n.attrs as { dtype: string }).dtype] ?? 1) }),
   Reshape: reshapeLike,

@@ -48,29 +48,36 @@ export class BatchNorm2d extends Module {
 }
 
 /**
- * Batch normalisation with batch statistics and PyTorch's fused backward,
- * dx = gamma * invstd / N * (N dy - sum(dy) - xhat * sum(dy * xhat)). Differentiating through tf.moments instead
- * (three terms that nearly cancel) loses about a decimal digit of the input gradient in float32, which Adam's
- * per-element normalisation then shows in the updated weights. `onStats` receives the batch mean and biased
- * variance (kept tensors; the caller disposes them) for the running statistics.
+ * Batch normalisation with batch statistics, written as PyTorch 1.13's CPU kernels compute it (batch_norm_cpu
+ * and batch_norm_backward_cpu): forward y = x * alpha + beta with alpha = gamma * invstd and
+ * beta = bias - mean * alpha, the variance from d = x - mean; backward
+ * dx = ((dy - sum(dy) / N) - d * k) * (gamma * invstd) with k = sum(d * dy) * invstd^2 / N,
+ * dgamma = sum(d * dy) * invstd, dbeta = sum(dy). Per element that is 4 passes forward and 5 backward (the
+ * compiled engine's batch-norm cost), where differentiating through tf.moments takes more passes and loses about
+ * a decimal digit of the input gradient in float32 (three nearly cancelling terms), which Adam's per-element
+ * normalisation then shows in the updated weights. `onStats` receives the batch mean and biased variance (kept
+ * tensors; the caller disposes them) for the running statistics.
  */
 function trainNorm(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, axes: number[], eps: number, onStats: (s: { mean: tf.Tensor; variance: tf.Tensor }) => void): tf.Tensor {
   const n = x.size / x.shape[x.rank - 1]!;
   const f = tf.customGrad(((xIn: tf.Tensor, g: tf.Tensor, b: tf.Tensor, save: tf.GradSaveFunc) => {
-    const { mean, variance } = tf.moments(xIn, axes);
+    const mean = tf.mean(xIn, axes);
+    const d = tf.sub(xIn, mean);
+    const variance = tf.mean(tf.mul(d, d), axes);
     onStats({ mean: tf.keep(mean), variance: tf.keep(variance) });
     const invstd = tf.rsqrt(tf.add(variance, eps));
-    const xhat = tf.mul(tf.sub(xIn, mean), invstd);
-    save([xhat, invstd, g]);
+    const alpha = tf.mul(g, invstd);
+    const shift = tf.sub(b, tf.mul(mean, alpha));
+    save([d, invstd, g]);
     return {
-      value: tf.add(tf.mul(xhat, g), b),
+      value: tf.add(tf.mul(xIn, alpha), shift),
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-        const [xh, inv, gm] = saved as [tf.Tensor, tf.Tensor, tf.Tensor];
+        const [dev, inv, gm] = saved as [tf.Tensor, tf.Tensor, tf.Tensor];
         const dbeta = tf.sum(dy, axes);
-        const dgamma = tf.sum(tf.mul(dy, xh), axes);
-        const inner = tf.sub(tf.sub(tf.mul(dy, n), dbeta), tf.mul(xh, dgamma));
-        const dx = tf.mul(inner, tf.div(tf.mul(gm, inv), n));
-        return [dx, dgamma, dbeta];
+        const dotp = tf.sum(tf.mul(dev, dy), axes);
+        const k = tf.div(tf.mul(dotp, tf.mul(inv, inv)), n);
+        const dx = tf.mul(tf.sub(tf.sub(dy, tf.div(dbeta, n)), tf.mul(dev, k)), tf.mul(inv, gm));
+        return [dx, tf.mul(dotp, inv), dbeta];
       },
     };
   }) as unknown as Parameters<typeof tf.customGrad>[0]);

@@ -1,0 +1,52 @@
+/**
+ * Pattern rewrites of the traced IR before lowering, for ops whose tfjs gradient takes more full-size passes than
+ * the ONNX graph needs. Each rewrite keeps the values and their ids (so names, outputs and assigns are untouched)
+ * and only replaces the nodes that compute them.
+ *
+ * - ReLU gradient: tfjs computes dy * cast(step(x)) (Step lowered as Greater + Where(1, 0), then a Mul: three
+ *   passes over the activation). Rewritten as one internal node `CmidWherePositive(x, dy)` = Where(x > 0, dy, 0)
+ *   (two passes), when the Step and the Cast feed nothing else. Equal for finite dy; like PyTorch's
+ *   threshold_backward, a NaN in dy where x <= 0 gives 0 instead of NaN.
+ */
+import type { IrGraph, IrNode } from './ir.js';
+
+/** The internal op the ReLU-gradient rewrite emits: inputs [x, dy], output dy where x > 0, else 0. */
+export const WHERE_POSITIVE = 'CmidWherePositive';
+
+export function fuseReluGrad(g: IrGraph): IrGraph {
+  const producer = new Map<number, IrNode>();
+  const consumers = new Map<number, number>();
+  for (const n of g.nodes) {
+    if (n.folded) continue;
+    for (const o of n.outputs) producer.set(o, n);
+    for (const i of n.inputs) consumers.set(i, (consumers.get(i) ?? 0) + 1);
+  }
+  for (const o of g.outputs) consumers.set(o, (consumers.get(o) ?? 0) + 1);
+  const only = (id: number) => consumers.get(id) === 1;
+  const drop = new Set<IrNode>();
+  const replace = new Map<IrNode, IrNode>();
+  for (const n of g.nodes) {
+    if (n.folded || n.op !== 'Multiply' || n.inputs.length !== 2) continue;
+    for (const side of [0, 1]) {
+      let id = n.inputs[side]!;
+      let cast: IrNode | undefined;
+      let p = producer.get(id);
+      if (p?.op === 'Cast' && (p.attrs as { dtype?: string }).dtype === 'float32' && only(id)) {
+        cast = p;
+        id = p.inputs[0]!;
+        p = producer.get(id);
+      }
+      if (p?.op !== 'Step' || ((p.attrs as { alpha?: number }).alpha ?? 0) !== 0 || !only(id)) continue;
+      const x = p.inputs[0]!, dy = n.inputs[1 - side]!;
+      if (g.values[x]!.dtype !== 'float32' || g.values[dy]!.dtype !== 'float32' || g.values[n.outputs[0]!]!.dtype !== 'float32') continue;
+      // the result must have the shape Where(x > 0, dy, 0) broadcasts to: the Mul's own output shape
+      if (g.values[x]!.shape.join() !== g.values[n.outputs[0]!]!.shape.join() && g.values[dy]!.shape.join() !== g.values[n.outputs[0]!]!.shape.join()) continue;
+      drop.add(p);
+      if (cast !== undefined) drop.add(cast);
+      replace.set(n, { op: WHERE_POSITIVE, inputs: [x, dy], outputs: n.outputs, attrs: {}, inputNames: ['x', 'dy'] });
+      break;
+    }
+  }
+  if (replace.size === 0) return g;
+  return { ...g, nodes: g.nodes.filter((n) => !drop.has(n)).map((n) => replace.get(n) ?? n) };
+}

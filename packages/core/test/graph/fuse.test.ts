@@ -1,0 +1,52 @@
+/** IR rewrites before lowering: the ReLU gradient as one Where, and only where nothing else reads the step mask. */
+import { beforeAll, describe, expect, it } from 'vitest';
+import * as tf from '@tensorflow/tfjs';
+import { initBackend, traceSymbolic, encodeIrGraph, createSession, loadOrt, Rng } from '../../src/index.js';
+import { fuseReluGrad, WHERE_POSITIVE } from '../../src/graph/fuse.js';
+import type { IrGraph } from '../../src/graph/ir.js';
+
+beforeAll(async () => {
+  await initBackend({ backend: 'wasm' });
+});
+
+const count = (g: IrGraph) => {
+  const ops: Record<string, number> = {};
+  for (const n of g.nodes) if (!n.folded) ops[n.op] = (ops[n.op] ?? 0) + 1;
+  return ops;
+};
+
+describe('fuseReluGrad', () => {
+  it('replaces Step + Cast + Mul of every ReLU gradient by one node, and onnxruntime gives the eager gradient', async () => {
+    const shape = [2, 5, 5, 3];
+    const rng = new Rng(4);
+    const data = Float32Array.from({ length: 150 }, () => rng.normal());
+    data[7] = 0; // the kink: gradient 0 at x = 0, as tfjs's step(0) = 0
+    const loss = (x: tf.Tensor) => tf.sum(tf.square(tf.relu(tf.mul(tf.relu(x), 1.5)))) as tf.Scalar;
+    const trace = await traceSymbolic((i) => ({ g: tf.grad(loss)(i.x!) }), { inputs: { x: { shape } } });
+    const before = count(trace.graph);
+    const fused = fuseReluGrad(trace.graph);
+    const after = count(fused);
+    expect(before.Step).toBe(2);
+    expect(after.Step ?? 0).toBe(0);
+    expect(after[WHERE_POSITIVE]).toBe(2);
+    expect(after.Multiply).toBe(before.Multiply! - 2);
+    const ort = await loadOrt();
+    const session = await createSession(encodeIrGraph(trace.graph), { threads: 1 });
+    const out = await session.run({ x: new ort.Tensor('float32', data, shape) });
+    await session.release();
+    const eager = tf.tidy(() => tf.grad(loss)(tf.tensor(data, shape)).dataSync().slice());
+    const got = out.g!.data as Float32Array;
+    expect(got[7]).toBe(0);
+    got.forEach((v, i) => expect(Math.abs(v - eager[i]!), `element ${i}`).toBeLessThan(1e-5));
+  });
+
+  it('leaves the pattern alone when the step mask has another reader', async () => {
+    const trace = await traceSymbolic((i) => {
+      const x = i.x!;
+      const mask = tf.step(x);
+      return { y: tf.mul(i.y!, mask), m: mask };
+    }, { inputs: { x: { shape: [4] }, y: { shape: [4] } } });
+    const fused = fuseReluGrad(trace.graph);
+    expect(fused).toBe(trace.graph);
+  });
+});
