@@ -104,15 +104,33 @@ export interface PngSpec {
   trns?: Uint8Array;
   /** chunks written before IHDR's successors, e.g. a big text chunk */
   extra?: Buffer[];
+  /**
+   * The samples, row by row, pixel by pixel, in the file's channel order (grey+alpha: grey, alpha), 0..255 or
+   * 0..65535 for 16-bit; 8- and 16-bit only. Default: seeded pseudo-random bytes.
+   */
+  samples?: ArrayLike<number>;
 }
 
-/** A valid W x H PNG with seeded samples. */
+/** A valid W x H PNG with the given or seeded samples. */
 export function makePng(w: number, h: number, s: PngSpec): Buffer {
   const samplesPerPixel = { 0: 1, 2: 3, 3: 1, 4: 2, 6: 4 }[s.colorType]!;
   const rowBytes = Math.ceil((w * samplesPerPixel * s.bitDepth) / 8);
   const raw = Buffer.alloc(h * (1 + rowBytes));
+  if (s.samples !== undefined) {
+    const perRow = w * samplesPerPixel;
+    if ((s.bitDepth !== 8 && s.bitDepth !== 16) || s.samples.length !== h * perRow) {
+      throw new Error(`makePng: samples need bit depth 8 or 16 and ${h * perRow} values`);
+    }
+    for (let y = 0; y < h; y++) {
+      for (let i = 0; i < perRow; i++) {
+        const at = y * (1 + rowBytes) + 1;
+        if (s.bitDepth === 8) raw[at + i] = s.samples[y * perRow + i]!;
+        else raw.writeUInt16BE(s.samples[y * perRow + i]!, at + 2 * i);
+      }
+    }
+  }
   let v = 12345;
-  for (let y = 0; y < h; y++) {
+  for (let y = 0; s.samples === undefined && y < h; y++) {
     for (let i = 0; i < rowBytes; i++) {
       v = (v * 1103515245 + 12345) >>> 0;
       raw[y * (1 + rowBytes) + 1 + i] = v >>> 24;

@@ -9,6 +9,7 @@
  * geotiff.js/mozjpeg); everything else exactly.
  */
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
+import { spawnSync } from 'node:child_process';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import sharp from 'sharp';
@@ -20,6 +21,11 @@ import { ensureSynthetic } from '../../src/synth/cache.js';
 import { HAVE_REAL, REAL, makePng, removeTempDirs, sameSamples, tempDir } from './helpers.js';
 
 afterAll(removeTempDirs);
+
+/** A python3 with Pillow, for the CMYK cross-check (skipped without one). */
+const PIL_PYTHON = ['python3', '/usr/bin/python3'].find((py) => spawnSync(py, ['-c', 'import PIL.Image'], { stdio: 'ignore' }).status === 0);
+const HAVE_PIL = PIL_PYTHON !== undefined;
+const PIL_RGB_SCRIPT = 'import sys; from PIL import Image; sys.stdout.buffer.write(Image.open(sys.argv[1]).convert("RGB").tobytes())';
 
 interface Facts {
   file: string;
@@ -370,22 +376,124 @@ describe('JPEG/PNG fast path equals the general path', () => {
     }
   });
 
-  it('CMYK JPEG and grey+alpha PNG take the general path and fail there as before (channel count)', async () => {
+  it('grey+alpha PNGs (colour type 4, and grey with a tRNS chunk; 8- and 16-bit) read as 2 bands, grey then alpha, with the file\'s samples', async () => {
     const dir = await tempDir();
-    const px = Uint8Array.from({ length: 20 * 10 * 3 }, (_, i) => i % 256);
-    const cmyk = join(dir, 'cmyk.jpg');
-    await sharp(px, { raw: { width: 20, height: 10, channels: 3 } }).toColourspace('cmyk').jpeg().toFile(cmyk);
-    const la = join(dir, 'grey-alpha.png');
-    await writeFile(la, makePng(20, 10, { colorType: 4, bitDepth: 8 }));
-    for (const path of [cmyk, la]) {
-      const general = await openSharpGeneral(path, sniffFormat(await readFile(path))!).then(async (s) => s.read({
-        window: { x: 0, y: 0, width: 20, height: 10 }, bands: Array.from({ length: s.info.bands }, (_, i) => i),
-        outWidth: 20, outHeight: 10, overview: 0, resample: 'nearest',
-      })).catch((e: unknown) => e);
-      const fast = await readRaster(path).catch((e: unknown) => e);
-      expect(general).toBeInstanceOf(CmidError);
-      expect(fast).toBeInstanceOf(CmidError);
-      expect((fast as CmidError).message).toBe((general as CmidError).message);
+    const w = 19;
+    const h = 7;
+    const idx = Array.from({ length: w * h }, (_, i) => i);
+    const interleave = (grey: number[], alpha: number[]): number[] => grey.flatMap((g, i) => [g, alpha[i]!]);
+    // every alpha from 0 to 255 appears at least once in the 8-bit grey+alpha image (133 pixels, 2 per step)
+    const grey8 = idx.map((i) => (i * 37 + 5) % 256);
+    const alpha8 = idx.map((i) => (i === 0 ? 0 : i === 1 ? 255 : (i * 97) % 256));
+    const grey16 = idx.map((i) => (i * 2957 + 1) % 65536);
+    const alpha16 = idx.map((i) => (i === 0 ? 0 : i === 1 ? 65535 : (i * 40503) % 65536));
+    // grey + tRNS: the pixels equal to the tRNS grey are transparent (alpha 0), all others opaque
+    const key8 = 7;
+    const greyKeyed8 = idx.map((i) => (i % 5 === 0 ? key8 : (i * 37) % 256 === key8 ? 8 : (i * 37) % 256));
+    const key16 = 0x1234;
+    const greyKeyed16 = idx.map((i) => (i % 4 === 1 ? key16 : (i * 2957) % 65536 === key16 ? 1 : (i * 2957) % 65536));
+    const cases: Array<[string, Buffer, number[], 'uint8' | 'uint16']> = [
+      ['la8.png', makePng(w, h, { colorType: 4, bitDepth: 8, samples: interleave(grey8, alpha8) }), interleave(grey8, alpha8), 'uint8'],
+      ['la16.png', makePng(w, h, { colorType: 4, bitDepth: 16, samples: interleave(grey16, alpha16) }), interleave(grey16, alpha16), 'uint16'],
+      ['trns8.png', makePng(w, h, { colorType: 0, bitDepth: 8, samples: greyKeyed8, trns: Uint8Array.of(0, key8) }),
+        interleave(greyKeyed8, greyKeyed8.map((g) => (g === key8 ? 0 : 255))), 'uint8'],
+      ['trns16.png', makePng(w, h, { colorType: 0, bitDepth: 16, samples: greyKeyed16, trns: Uint8Array.of(key16 >> 8, key16 & 255) }),
+        interleave(greyKeyed16, greyKeyed16.map((g) => (g === key16 ? 0 : 65535))), 'uint16'],
+    ];
+    for (const [name, png, want, dtype] of cases) {
+      const path = join(dir, name);
+      await writeFile(path, png);
+      const got = await compareWithGeneral(path);
+      expect([got.width, got.height, got.bands, got.dtype], name).toEqual([w, h, 2, dtype]);
+      expect(got.data).toBeInstanceOf(dtype === 'uint8' ? Uint8Array : Uint16Array);
+      expect(Array.from(got.data), name).toEqual(want);
+      // a window with the bands swapped is the same region of the full read
+      const r = await openRaster(path);
+      expect([r.bands, r.photometric]).toEqual([2, 'minisblack']);
+      const win = await r.readNative({ window: { x: 3, y: 2, width: 5, height: 4 }, bands: [1, 0] });
+      const region: number[] = [];
+      for (let y = 2; y < 6; y++) for (let x = 3; x < 8; x++) region.push(want[(y * w + x) * 2 + 1]!, want[(y * w + x) * 2]!);
+      expect(Array.from(win.data), name).toEqual(region);
+      // resampled reads keep both bands
+      const small = await r.readNative({ outputSize: { width: 9, height: 4 }, resample: 'bilinear' });
+      expect([small.width, small.height, small.bands, small.data.length], name).toEqual([9, 4, 2, 9 * 4 * 2]);
+      await r.close();
     }
+    // these headers are parsed here (fast path): no sharp metadata() call
+    const metadata = vi.spyOn(sharp.prototype, 'metadata');
+    for (const [name] of cases) await (await openRaster(join(dir, name))).readNative();
+    expect(metadata).not.toHaveBeenCalled();
+  });
+
+  describe('CMYK JPEG: 3 RGB bands, as PIL\'s Image.convert(\'RGB\') (and torchvision, GDAL) give them', () => {
+    // flat 16 x 16 patches of these sRGB colours, written as CMYK by sharp (its CMYK profile), read back as RGB
+    const COLOURS = [[200, 30, 40], [20, 180, 60], [30, 60, 200], [128, 128, 128], [240, 235, 220], [20, 25, 30]];
+    // Pillow 9.4 Image.open(f).convert('RGB') of that file, at each patch's centre (sharp 0.35 / libvips 8.18)
+    const PIL_RGB = [[215, 1, 13], [84, 255, 2], [17, 68, 255], [102, 104, 103], [235, 232, 217], [4, 6, 4]];
+    const W = 16 * COLOURS.length;
+    const H = 16;
+
+    async function cmykJpegs(): Promise<string[]> {
+      const dir = await tempDir();
+      const patches = new Uint8Array(W * H * 3);
+      for (let y = 0; y < H; y++) for (let x = 0; x < W; x++) patches.set(COLOURS[x >> 4]!, (y * W + x) * 3);
+      const grad = new Uint8Array(48 * 32 * 3);
+      for (let y = 0; y < 32; y++) {
+        for (let x = 0; x < 48; x++) grad.set([Math.round((x * 255) / 47), Math.round((y * 255) / 31), (x * y) % 256], (y * 48 + x) * 3);
+      }
+      const raw = (px: Uint8Array, width: number, height: number) => sharp(px, { raw: { width, height, channels: 3 } });
+      const files: Array<[string, () => Promise<unknown>]> = [
+        ['patches.jpg', () => raw(patches, W, H).toColourspace('cmyk').jpeg().toFile(join(dir, 'patches.jpg'))],
+        ['gradient.jpg', () => raw(grad, 48, 32).toColourspace('cmyk').jpeg({ quality: 90 }).toFile(join(dir, 'gradient.jpg'))],
+        // an embedded CMYK profile is ignored, as by PIL (sharp's is ~1 MB: the frame header lies past HEAD_BYTES, so
+        // openRaster takes the general path for this one)
+        ['icc-progressive.jpg', () => raw(grad, 48, 32).withIccProfile('cmyk').toColourspace('cmyk').jpeg({ progressive: true }).toFile(join(dir, 'icc-progressive.jpg'))],
+      ];
+      for (const [, write] of files) await write();
+      return files.map(([name]) => join(dir, name));
+    }
+
+    it('3 bands (fast path equals general path, no metadata() call), PIL\'s formula on libvips\' CMYK samples, PIL\'s colours', async () => {
+      const files = await cmykJpegs();
+      for (const path of files) {
+        expect((await sharp(path).metadata()).space, path).toBe('cmyk');
+        const got = await compareWithGeneral(path);
+        expect([got.bands, got.dtype], path).toEqual([3, 'uint8']);
+        // PIL's cmyk2rgb: R = (255 - K) - C * (255 - K) / 255, rounded; likewise G from M, B from Y
+        const cmyk = await sharp(path).pipelineColourspace('cmyk').toColourspace('cmyk').raw().toBuffer();
+        const want = new Uint8Array(got.width * got.height * 3);
+        for (let i = 0; i < got.width * got.height; i++) {
+          const nk = 255 - cmyk[i * 4 + 3]!;
+          for (let c = 0; c < 3; c++) want[i * 3 + c] = nk - Math.round((cmyk[i * 4 + c]! * nk) / 255);
+        }
+        expect(sameSamples(got.data, want), path).toBe(true);
+        const r = await openRaster(path);
+        expect([r.bands, r.photometric]).toEqual([3, 'rgb']);
+        const win = await r.readNative({ window: { x: 5, y: 3, width: 20, height: 9 }, bands: [2, 0] });
+        const region: number[] = [];
+        for (let y = 3; y < 12; y++) for (let x = 5; x < 25; x++) region.push(want[(y * got.width + x) * 3 + 2]!, want[(y * got.width + x) * 3]!);
+        expect(Array.from(win.data), path).toEqual(region);
+        await r.close();
+      }
+      const patches = await readRaster(files[0]!);
+      const centres = COLOURS.map((_, i) => Array.from(patches.data.subarray((8 * W + 16 * i + 8) * 3, (8 * W + 16 * i + 8) * 3 + 3)));
+      centres.forEach((rgb, i) => rgb.forEach((v, c) => expect(Math.abs(v - PIL_RGB[i]![c]!), `patch ${i} band ${c}: ${v} vs PIL ${PIL_RGB[i]![c]}`).toBeLessThanOrEqual(3)));
+      expect((await readFile(files[2]!)).length).toBeGreaterThan(HEAD_BYTES);
+      const metadata = vi.spyOn(sharp.prototype, 'metadata');
+      for (const path of files.slice(0, 2)) await readRaster(path);
+      expect(metadata).not.toHaveBeenCalled();
+    });
+
+    it.skipIf(!HAVE_PIL)('mean |ours - PIL convert(\'RGB\')| < 3 on every file (python3 with Pillow)', async () => {
+      for (const path of await cmykJpegs()) {
+        const pil = spawnSync(PIL_PYTHON!, ['-c', PIL_RGB_SCRIPT, path], { maxBuffer: 1 << 26 });
+        expect(pil.status, String(pil.stderr)).toBe(0);
+        const r = await readRaster(path);
+        expect(pil.stdout.length, path).toBe(r.data.length);
+        let sum = 0;
+        for (let i = 0; i < r.data.length; i++) sum += Math.abs(r.data[i]! - pil.stdout[i]!);
+        expect(sum / r.data.length, path).toBeLessThan(3);
+      }
+    });
   });
 });

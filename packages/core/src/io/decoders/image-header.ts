@@ -6,12 +6,13 @@
  * The answer must be what sharp/libvips' metadata() would say (width, height, channels, depth), because the
  * decoder picks its output colourspace from it (decoders/sharp.ts); so this parser only answers for layouts whose
  * libvips result is certain and was checked against metadata() (test/io/decoders/image-header.test.ts), and
- * returns undefined for everything else (12-bit, lossless or arithmetic JPEG, CMYK/YCCK and 2-component JPEG,
- * tRNS chunks out of place, malformed or truncated headers, sides over 65535): those go through metadata() as before.
+ * returns undefined for everything else (12-bit, lossless or arithmetic JPEG, 2-component JPEG, tRNS chunks out of
+ * place, malformed or truncated headers, sides over 65535): those go through metadata() as before.
  *
  * What libvips reports (vips 8.18, mozjpeg, libpng 1.6):
  * - JPEG: the SOF frame's width x height (EXIF orientation is not applied: sharp's autoOrient is off), 1 band for
- *   one component, 3 for three; 8-bit samples ('uchar').
+ *   one component, 3 for three, 4 for four (CMYK, or YCCK which libjpeg turns into CMYK: metadata() says space
+ *   'cmyk', and so does `cmyk` here; decoders/sharp.ts then declares 3 RGB bands); 8-bit samples ('uchar').
  * - PNG: grey 1 band, grey+alpha 2, RGB 3, palette 3 (expanded to RGB, also for all-grey palettes), RGBA 4; a tRNS
  *   chunk adds an alpha band to grey, RGB and palette images; 1/2/4-bit samples expand to 'uchar', 16-bit stays
  *   'ushort'.
@@ -23,6 +24,8 @@ export interface ImageHeader {
   height: number;
   channels: number;
   depth: 'uchar' | 'ushort';
+  /** True for a CMYK (or YCCK) JPEG, where metadata() says space 'cmyk'; absent otherwise. */
+  cmyk?: true;
 }
 
 /** Largest side the parser answers for; larger images go through sharp's metadata() (libpng/libvips limits). */
@@ -52,8 +55,9 @@ export function parseJpegHeader(b: Uint8Array): ImageHeader | undefined {
       const height = u16(b, i + 3);
       const width = u16(b, i + 5);
       const components = b[i + 7]!;
-      if (precision !== 8 || width === 0 || height === 0 || (components !== 1 && components !== 3)) return undefined;
+      if (precision !== 8 || width === 0 || height === 0 || (components !== 1 && components !== 3 && components !== 4)) return undefined;
       if (len !== 8 + 3 * components) return undefined;
+      if (components === 4) return { width, height, channels: 4, depth: 'uchar', cmyk: true };
       return { width, height, channels: components, depth: 'uchar' };
     }
     if (m >= 0xc3 && m <= 0xcf && m !== 0xc4 && m !== 0xc8 && m !== 0xcc) return undefined; // other frame types

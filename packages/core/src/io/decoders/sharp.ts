@@ -4,7 +4,14 @@
  * sharp's traps (shared/spec/js-runtime.md section 7.2), handled here:
  * - default .raw() reduces 16-bit to 8-bit: we ask for .toColourspace('rgb16'|'grey16').raw({depth:'ushort'});
  * - default .raw() turns a 1-band image (8-bit grey PNG, float TIFF) into 3-channel sRGB: we ask for 'b-w'
- *   (or 'grey16') for 1-2 band images;
+ *   (or 'grey16') for 1-band images;
+ * - raw output of a 'b-w' image is its first band only (sharp's pipeline.cc extracts band 0 of every B_W image
+ *   it writes raw, ensureAlpha() or not), so 8-bit grey+alpha (PNG colour type 4, or grey with a tRNS chunk: 2
+ *   bands in metadata() and in libvips' decode) would come back as 1 band. 'grey16' keeps the alpha band, so 2-band
+ *   8-bit images are decoded as grey16 (libvips scales uchar to ushort by exactly 257, grey and alpha alike) and
+ *   divided back; 16-bit grey+alpha is plain grey16;
+ * - CMYK (JPEG; libvips space 'cmyk', 4 bands) is turned into sRGB by default, through an ICC transform with
+ *   sharp's generic CMYK profile: 3 bands, and colours that match no other reader. See CmykMode for what we do;
  * - decoding warnings (truncated JPEG/PNG) are errors (failOn: 'warning'), never half-grey images.
  * No EXIF auto-rotation is applied: pixels come in file order, as GDAL and PIL give them.
  *
@@ -15,8 +22,8 @@
  * pixels are the same; only the header source differs, and the parser answers only where it knows libvips' answer.
  * It lives here, under openRaster(), rather than in a separate whole-image function, because the dataset readers
  * (pretrain readUint8, classify readScene, ImageFolder, the window samplers) open a handle, check dtype and bands,
- * then read: they all get it unchanged. Everything else (WebP, TIFFs geotiff.js passes on, CMYK or 12-bit JPEG,
- * unusual PNGs, headers past the first HEAD_BYTES) takes the general path: metadata(), then decode from the path.
+ * then read: they all get it unchanged. Everything else (WebP, TIFFs geotiff.js passes on, 12-bit JPEG, unusual
+ * PNGs, headers past the first HEAD_BYTES) takes the general path: metadata(), then decode from the path.
  */
 import type { Sharp } from 'sharp';
 import { CmidError } from '../../runtime/errors.js';
@@ -37,11 +44,28 @@ function inputError(path: string, message: string, cause?: unknown): CmidError {
   return new CmidError('input', `${path}: ${message}`, cause === undefined ? { file: path } : { file: path, cause });
 }
 
+/**
+ * How a CMYK image (libvips space 'cmyk') is returned. Either way libvips decodes the file's own CMYK samples
+ * (pipelineColourspace('cmyk') skips sharp's ICC transform to sRGB, toColourspace('cmyk') its conversion back),
+ * Adobe-inverted files already un-inverted by libvips, as PIL's 'CMYK' mode has them.
+ * - 'rgb' (CMYK/YCCK JPEG): 3 bands, R = (255 - K) - C * (255 - K) / 255 (likewise G from M, B from Y), rounded
+ *   exactly as PIL's Image.convert('RGB') does (libImaging/Convert.c cmyk2rgb); torchvision's decode_jpeg and GDAL's
+ *   JPEG driver (GDAL_JPEG_TO_RGB=YES) use the same product formula (within 1 of it). A remote-sensing model sees
+ *   these images through those readers when it is trained elsewhere, and 3 bands is what an RGB scene pipeline
+ *   expects, so this is the answer rather than 4 CMYK bands or sharp's colour-managed sRGB (its generic CMYK
+ *   profile gives colours a mean 20-25 levels away from PIL's, measured on a gradient). An embedded ICC profile is
+ *   ignored, as by PIL. Windows and resizing are applied to the CMYK samples, then the formula.
+ * - 'raw' (CMYK TIFF that geotiff.js passed on): the 4 (or more) CMYK samples as they are, as geotiff.js returns
+ *   the CMYK TIFFs it decodes itself (photometric 'cmyk').
+ */
+type CmykMode = 'rgb' | 'raw';
+
 class SharpSource implements RasterSource {
   constructor(
     readonly info: RasterInfo,
     private readonly sharp: SharpFactory,
     private readonly depth: string,
+    private readonly cmyk: CmykMode | undefined,
     /** The whole file when openSource had it in memory (dropped on close), else undefined: read from the path. */
     private data?: Buffer,
   ) {}
@@ -57,7 +81,19 @@ class SharpSource implements RasterSource {
       pipe = pipe.resize(req.outWidth, req.outHeight, { fit: 'fill', kernel: req.resample === 'nearest' ? 'nearest' : 'linear' });
     }
     const grey = bands <= 2;
-    if (dtype === 'uint8') pipe = pipe.toColourspace(grey ? 'b-w' : 'srgb').raw();
+    /** Channels sharp must return, and how they become `bands` samples of `dtype` (undefined: as they are). */
+    let channels = bands;
+    let convert: ((data: Buffer) => RasterTypedArray) | undefined;
+    if (this.cmyk !== undefined) {
+      pipe = pipe.pipelineColourspace('cmyk').toColourspace('cmyk').raw({ depth: this.depth as 'uchar' });
+      if (this.cmyk === 'rgb') {
+        channels = bands + 1;
+        convert = (data) => cmykToRgb(data, channels);
+      }
+    } else if (dtype === 'uint8' && bands === 2) {
+      pipe = pipe.toColourspace('grey16').raw({ depth: 'ushort' }); // grey + alpha: 'b-w' would drop the alpha
+      convert = (data) => ushortToUchar(typedView(data, Uint16Array));
+    } else if (dtype === 'uint8') pipe = pipe.toColourspace(grey ? 'b-w' : 'srgb').raw();
     else if (dtype === 'uint16') pipe = pipe.toColourspace(grey ? 'grey16' : 'rgb16').raw({ depth: 'ushort' });
     else if (dtype === 'float32' && grey) pipe = pipe.toColourspace('b-w').raw({ depth: 'float' });
     else pipe = pipe.raw({ depth: this.depth as 'float' });
@@ -71,20 +107,14 @@ class SharpSource implements RasterSource {
         e,
       );
     }
-    if (out.info.channels !== bands || out.info.width !== req.outWidth || out.info.height !== req.outHeight) {
+    if (out.info.channels !== channels || out.info.width !== req.outWidth || out.info.height !== req.outHeight) {
       throw inputError(
         path,
-        `decoder returned ${out.info.width}x${out.info.height}x${out.info.channels}, expected ${req.outWidth}x${req.outHeight}x${bands}. ` +
+        `decoder returned ${out.info.width}x${out.info.height}x${out.info.channels}, expected ${req.outWidth}x${req.outHeight}x${channels}. ` +
           'Convert the image to a plain TIFF (gdal_translate) and read that.',
       );
     }
-    const Ctor = DTYPE_INFO[dtype].ctor as unknown as {
-      new (buffer: ArrayBufferLike, byteOffset: number, length: number): RasterTypedArray;
-      BYTES_PER_ELEMENT: number;
-    };
-    const size = Ctor.BYTES_PER_ELEMENT;
-    const buf = out.data.byteOffset % size === 0 ? out.data : Buffer.from(out.data); // copy when unaligned
-    const all = new Ctor(buf.buffer, buf.byteOffset, buf.byteLength / size);
+    const all = convert !== undefined ? convert(out.data) : typedView(out.data, DTYPE_INFO[dtype].ctor as unknown as ViewCtor<RasterTypedArray>);
     if (req.bands.length === bands && req.bands.every((b, i) => b === i)) return all;
     const n = req.outWidth * req.outHeight;
     const k = req.bands.length;
@@ -98,20 +128,68 @@ class SharpSource implements RasterSource {
   }
 }
 
-function sourceInfo(path: string, format: RasterFormat, width: number, height: number, channels: number, dtype: RasterDtype): RasterInfo {
+type ViewCtor<T> = { new (buffer: ArrayBufferLike, byteOffset: number, length: number): T; BYTES_PER_ELEMENT: number };
+
+/** The samples of a sharp output buffer as a typed array (a view, or a copy when the buffer is unaligned). */
+function typedView<T extends RasterTypedArray>(data: Buffer, Ctor: ViewCtor<T>): T {
+  const size = Ctor.BYTES_PER_ELEMENT;
+  const buf = data.byteOffset % size === 0 ? data : Buffer.from(data); // copy when unaligned
+  return new Ctor(buf.buffer, buf.byteOffset, buf.byteLength / size);
+}
+
+/** 8-bit samples libvips widened to 16 bits (v * 257, exactly) back to 8 bits; rounds anything in between. */
+function ushortToUchar(a: Uint16Array): Uint8Array {
+  const out = new Uint8Array(a.length);
+  for (let i = 0; i < a.length; i++) out[i] = Math.round(a[i]! / 257);
+  return out;
+}
+
+/**
+ * CMYK(+extra) samples, `channels` per pixel, to RGB(+extra): PIL's cmyk2rgb, bit for bit (its MULDIV255 rounding
+ * of C * (255 - K) / 255). Extra bands (alpha) are copied.
+ */
+function cmykToRgb(src: Uint8Array, channels: number): Uint8Array {
+  const n = src.length / channels;
+  const k = channels - 1;
+  const out = new Uint8Array(n * k);
+  for (let i = 0, s = 0, d = 0; i < n; i++, s += channels, d += k) {
+    const nk = 255 - src[s + 3]!;
+    for (let c = 0; c < 3; c++) {
+      const t = src[s + c]! * nk + 128;
+      out[d + c] = nk - (((t >> 8) + t) >> 8);
+    }
+    for (let e = 4; e < channels; e++) out[d + e - 1] = src[s + e]!;
+  }
+  return out;
+}
+
+/**
+ * Our RasterInfo for an image libvips describes as `channels` bands of `dtype`: the declared bands are those read()
+ * returns, so a CMYK JPEG (cmyk 'rgb') declares one band fewer than libvips' 4 (see CmykMode).
+ */
+function sourceInfo(
+  path: string, format: RasterFormat, width: number, height: number, channels: number, dtype: RasterDtype, cmyk: CmykMode | undefined,
+): RasterInfo {
+  const bands = cmyk === 'rgb' ? channels - 1 : channels;
   return {
     path,
     format,
     width,
     height,
-    bands: channels,
+    bands,
     dtype,
     tileWidth: width,
     tileHeight: height,
     overviews: [],
-    photometric: channels <= 2 ? 'minisblack' : 'rgb',
+    photometric: cmyk === 'raw' ? 'cmyk' : bands <= 2 ? 'minisblack' : 'rgb',
     compression: format,
   };
+}
+
+/** How a CMYK image is returned (see CmykMode), or undefined when the image is not CMYK. */
+function cmykMode(format: RasterFormat, isCmyk: boolean, dtype: RasterDtype): CmykMode | undefined {
+  if (!isCmyk) return undefined;
+  return format !== 'tiff' && dtype === 'uint8' ? 'rgb' : 'raw';
 }
 
 /** The header of a JPEG/PNG from its first bytes, or undefined when only sharp's metadata() can tell. */
@@ -130,8 +208,10 @@ export async function openSource(path: string, format: RasterFormat, fileSize?: 
   const header = head === undefined ? undefined : parseHeader(format, head);
   if (header !== undefined) {
     const whole = head !== undefined && head.length === fileSize ? head : undefined;
-    const info = sourceInfo(path, format, header.width, header.height, header.channels, DEPTH_DTYPE[header.depth]!);
-    return new SharpSource(info, sharp, header.depth, whole);
+    const dtype = DEPTH_DTYPE[header.depth]!;
+    const cmyk = cmykMode(format, header.cmyk === true, dtype);
+    const info = sourceInfo(path, format, header.width, header.height, header.channels, dtype, cmyk);
+    return new SharpSource(info, sharp, header.depth, cmyk, whole);
   }
   // the general path: libvips reads the header (sharp metadata), pixels are decoded from the path
   let meta: Awaited<ReturnType<Sharp['metadata']>>;
@@ -145,5 +225,6 @@ export async function openSource(path: string, format: RasterFormat, fileSize?: 
   if (meta.width === undefined || meta.height === undefined || meta.channels === undefined || dtype === undefined) {
     throw inputError(path, `could not read size/channels/depth (${meta.width}x${meta.height}x${meta.channels}, depth ${depth}). Convert it to PNG or TIFF.`);
   }
-  return new SharpSource(sourceInfo(path, format, meta.width, meta.height, meta.channels, dtype), sharp, depth);
+  const cmyk = cmykMode(format, meta.space === 'cmyk', dtype);
+  return new SharpSource(sourceInfo(path, format, meta.width, meta.height, meta.channels, dtype, cmyk), sharp, depth, cmyk);
 }

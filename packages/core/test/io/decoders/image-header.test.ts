@@ -35,9 +35,10 @@ const PNGS: Array<[string, PngSpec]> = [
   ['RGB after a 300 KB text chunk', { colorType: 2, bitDepth: 8, extra: [chunk('tEXt', Buffer.concat([Buffer.from('Comment\0'), Buffer.alloc(300_000, 0x41)]))] }],
 ];
 
-async function metadataOf(input: Buffer | string): Promise<[number?, number?, number?, string?]> {
+/** [width, height, channels, depth, cmyk] as metadata() says them (cmyk: true for space 'cmyk', else undefined). */
+async function metadataOf(input: Buffer | string): Promise<[number?, number?, number?, string?, true?]> {
   const m = await sharp(input).metadata();
-  return [m.width, m.height, m.channels, m.depth];
+  return [m.width, m.height, m.channels, m.depth, m.space === 'cmyk' ? true : undefined];
 }
 
 describe('parsePngHeader agrees with sharp metadata()', () => {
@@ -45,7 +46,7 @@ describe('parsePngHeader agrees with sharp metadata()', () => {
     const png = makePng(23, 9, spec);
     const h = parsePngHeader(png);
     expect(h).toBeDefined();
-    expect([h!.width, h!.height, h!.channels, h!.depth]).toEqual(await metadataOf(png));
+    expect([h!.width, h!.height, h!.channels, h!.depth, h!.cmyk]).toEqual(await metadataOf(png));
   });
 
   it('answers from the first bytes only when IDAT starts within them (a tRNS could follow)', () => {
@@ -85,18 +86,24 @@ describe('parseJpegHeader agrees with sharp metadata()', () => {
     ['grey', () => rgb().toColourspace('b-w').jpeg()],
     ['EXIF orientation 6 (not applied: file order)', () => rgb().withMetadata({ orientation: 6 }).jpeg()],
     ['Display P3 ICC profile', () => rgb().withIccProfile('p3').jpeg()],
+    ['CMYK (4 components, Adobe marker)', () => rgb().toColourspace('cmyk').jpeg()],
+    ['CMYK progressive, with a CMYK ICC profile', () => rgb().withIccProfile('cmyk').toColourspace('cmyk').jpeg({ progressive: true })],
   ] as const)('%s', async (_name, make) => {
     const jpg = await make().toBuffer();
     const parsed = parseJpegHeader(jpg);
     expect(parsed).toBeDefined();
-    expect([parsed!.width, parsed!.height, parsed!.channels, parsed!.depth]).toEqual(await metadataOf(jpg));
+    expect([parsed!.width, parsed!.height, parsed!.channels, parsed!.depth, parsed!.cmyk]).toEqual(await metadataOf(jpg));
     expect([parsed!.width, parsed!.height]).toEqual([w, h]);
   });
 
-  it('refuses CMYK, truncated headers and non-JPEG bytes', async () => {
+  it('CMYK says 4 channels and cmyk, as metadata() does (decoders/sharp.ts declares 3 RGB bands for it)', async () => {
     const cmyk = await rgb().toColourspace('cmyk').jpeg().toBuffer();
-    expect((await sharp(cmyk).metadata()).channels).toBe(4);
-    expect(parseJpegHeader(cmyk)).toBeUndefined();
+    expect(await metadataOf(cmyk)).toEqual([w, h, 4, 'uchar', true]);
+    expect(parseJpegHeader(cmyk)).toEqual({ width: w, height: h, channels: 4, depth: 'uchar', cmyk: true });
+    expect(parseJpegHeader(await rgb().jpeg().toBuffer())).not.toHaveProperty('cmyk');
+  });
+
+  it('refuses truncated headers, 12-bit and non-JPEG bytes', async () => {
     const jpg = await rgb().jpeg().toBuffer();
     const sof = jpg.indexOf(Buffer.from([0xff, 0xc0]));
     expect(parseJpegHeader(jpg.subarray(0, sof + 6))).toBeUndefined();
@@ -116,7 +123,7 @@ describe.skipIf(!HAVE_REAL)('the parser agrees with sharp metadata() on the real
       const bytes = await readFile(join(REAL, f));
       const parsed = /\.png$/i.test(f) ? parsePngHeader(bytes) : parseJpegHeader(bytes);
       expect(parsed, f).toBeDefined();
-      expect([parsed!.width, parsed!.height, parsed!.channels, parsed!.depth], f).toEqual(await metadataOf(join(REAL, f)));
+      expect([parsed!.width, parsed!.height, parsed!.channels, parsed!.depth, parsed!.cmyk], f).toEqual(await metadataOf(join(REAL, f)));
     }
   });
 });
@@ -128,6 +135,14 @@ describe('the PNG writer used above makes files libvips decodes', () => {
     await writeFile(join(dir, 'x.png'), png);
     const { info } = await sharp(join(dir, 'x.png')).raw().toBuffer({ resolveWithObject: true });
     expect([info.width, info.height, info.channels]).toEqual([7, 3, 3]);
+  });
+
+  it('given samples are written as given (16-bit grey+alpha, read back by libvips as grey16)', async () => {
+    const samples = Uint16Array.from({ length: 5 * 2 * 2 }, (_, i) => (i * 3271) % 65536);
+    const png = makePng(5, 2, { colorType: 4, bitDepth: 16, samples });
+    const { data, info } = await sharp(png).toColourspace('grey16').raw({ depth: 'ushort' }).toBuffer({ resolveWithObject: true });
+    expect(info.channels).toBe(2);
+    expect(Array.from(new Uint16Array(data.buffer, data.byteOffset, data.length / 2))).toEqual(Array.from(samples));
   });
 });
 

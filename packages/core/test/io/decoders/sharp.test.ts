@@ -36,6 +36,36 @@ describe('sharp decoder keeps sample depth', () => {
   });
 });
 
+describe('sharp decoder: grey+alpha and CMYK', () => {
+  it('8-bit grey+alpha TIFF (the fallback for TIFFs geotiff.js cannot decode): 2 bands, as geotiff.js reads them', async () => {
+    const dir = await tempDir();
+    const px = Uint8Array.from({ length: 20 * 10 * 2 }, (_, i) => (i * 37) % 256);
+    const path = join(dir, 'ga.tif');
+    await sharp(px, { raw: { width: 20, height: 10, channels: 2 } }).toColourspace('b-w').tiff({ compression: 'deflate' }).toFile(path);
+    const a = await openSource(path, 'tiff');
+    const b = await openGeoTiff(path, 'tiff', Number.MAX_SAFE_INTEGER);
+    expect([a.info.bands, a.info.dtype, a.info.photometric]).toEqual([2, 'uint8', 'minisblack']);
+    expect(Array.from(await a.read(full(20, 10, 2)))).toEqual(Array.from(px));
+    expect(sameBits(await a.read(full(20, 10, 2)), await b.read(full(20, 10, 2)))).toBe(true);
+    await a.close();
+    await b.close();
+  });
+
+  it('CMYK TIFF through sharp: the 4 CMYK samples (photometric cmyk), as geotiff.js returns them, not 3-band RGB', async () => {
+    const dir = await tempDir();
+    const px = Uint8Array.from({ length: 20 * 10 * 3 }, (_, i) => (i * 37) % 256);
+    const path = join(dir, 'cmyk.tif');
+    await sharp(px, { raw: { width: 20, height: 10, channels: 3 } }).toColourspace('cmyk').tiff({ compression: 'deflate' }).toFile(path);
+    const a = await openSource(path, 'tiff');
+    const b = await openGeoTiff(path, 'tiff', Number.MAX_SAFE_INTEGER);
+    expect([a.info.bands, a.info.dtype, a.info.photometric]).toEqual([4, 'uint8', 'cmyk']);
+    expect([b.info.bands, b.info.photometric]).toEqual([4, 'cmyk']);
+    expect(sameBits(await a.read(full(20, 10, 4)), await b.read(full(20, 10, 4)))).toBe(true);
+    await a.close();
+    await b.close();
+  });
+});
+
 describe.skipIf(!HAVE_REAL)('sharp (libtiff) and geotiff.js agree on the real TIFFs', () => {
   it.each([
     ['geotiff/tiff_1channel_uint16.tif', 'uint16'],
