@@ -4,7 +4,7 @@
  * pooled features are classified by a weighted kNN (k 20, T 0.07, cosine; the common SSL monitor) and a linear
  * probe (multinomial logistic regression, @cmid/core metrics). No fine-tuning: this measures the features.
  */
-import { backboneOnnxRunner, createBackbone, embedWithRunner, knnClassify, linearProbe, loadBackboneWeights } from '@cmid/core';
+import { backboneOnnxRunner, createBackbone, embedWithRunner, knnClassify, linearProbe, loadBackboneWeights, timmResnetInit } from '@cmid/core';
 import type { ClassifyConfig } from './config.js';
 import { readScene } from './datasets/read-scene.js';
 import { sceneReadOptions, type SceneDataset } from './datasets/types.js';
@@ -35,6 +35,7 @@ export interface ProbeResult {
 export async function probeBackbone(o: ProbeOptions): Promise<ProbeResult> {
   const { config, dataset: ds } = o;
   const backbone = createBackbone(config.backbone, { ...config.backboneOptions, inChannels: ds.bands });
+  if (o.weights === undefined && config.backbone.startsWith('resnet')) timmResnetInit(backbone); // as ClassifyModel
   try {
     if (o.weights !== undefined) await loadBackboneWeights(backbone, o.weights, { allowMissing: [/^norm[0-2]\./] });
     const runner = await backboneOnnxRunner(backbone, config.size, ds.bands, o.threads);

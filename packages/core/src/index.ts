@@ -33,6 +33,7 @@ export * from './nn/index.js';
 
 // --- backbones
 export { ResNet, resnet18, resnet50, RESNET_VARIANTS, type ResNetOptions, type ResNetVariant } from './backbones/resnet.js';
+export { timmResnetInit } from './backbones/resnet-init.js';
 export type { Backbone, FeatureHooks, FeatureInfo } from './backbones/feature-info.js';
 export { adaptInputChannels, adaptStateDictChannels, FIRST_LAYER_KEYS } from './backbones/adapt-channels.js';
 export { SwinTransformer, swin_t, swin_b, SWIN_VARIANTS, fromMicrosoftKeys, relativePositionIndex, shiftWindowMask, type SwinOptions, type SwinVariant } from './backbones/swin.js';

@@ -9,7 +9,7 @@
  * PyTorch's default Linear init (the reference does not re-initialise it).
  */
 import * as tf from '@tensorflow/tfjs';
-import { createBackbone, Linear, loadBackboneWeights, Module, type Backbone, type LoadBackboneResult } from '@cmid/core';
+import { createBackbone, Linear, loadBackboneWeights, Module, timmResnetInit, type Backbone, type LoadBackboneResult } from '@cmid/core';
 
 export interface ClassifyModelOptions {
   backbone: string;
@@ -30,6 +30,9 @@ export class ClassifyModel extends Module {
     this.numClasses = o.numClasses;
     const opts = { ...(o.backboneOptions ?? {}), ...(o.inChannels !== undefined ? { inChannels: o.inChannels } : {}) };
     this.backbone = this.child('backbone', createBackbone(o.backbone, opts));
+    // the ResNet init of the reference's fine-tuning model (mmseg, zero_init_residual) and of CMID's encoders, so
+    // that random init is the network pretraining starts from (a checkpoint overwrites it)
+    if (o.backbone.startsWith('resnet')) timmResnetInit(this.backbone);
     this.clsHead = this.child('cls_head', new Linear(this.backbone.embedDim, o.numClasses));
   }
 

@@ -10,14 +10,12 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import {
-  BatchNorm2d,
   CmidError,
-  Conv2d,
   createBackbone,
-  kaimingNormalFanOut,
   Module,
   Rng,
   mocoQueueInit,
+  timmResnetInit,
   type Backbone,
 } from '@cmid/core';
 import type { CmidConfig } from '../config.js';
@@ -36,25 +34,6 @@ export function backboneKind(name: string): 'resnet' | 'swin' {
   if (name.startsWith('resnet')) return 'resnet';
   if (name.startsWith('swin')) return 'swin';
   throw new CmidError('config', `CMID: backbone "${name}" is not supported; use resnet18/resnet50 or swin_t/swin_b (ViT is not part of CMID).`);
-}
-
-/** timm 0.6.12 ResNet init (cmid.md §3.6): kaiming-normal fan-out convs, BN 1/0, last BN of every block zero. */
-function timmResnetInit(backbone: Backbone): void {
-  for (const [name, m] of backbone.namedModules()) {
-    if (m instanceof Conv2d) {
-      const w = m.weight;
-      const [kh, kw, , out] = w.shape as [number, number, number, number];
-      tf.tidy(() => w.assign(kaimingNormalFanOut([...w.shape], out * kh * kw)));
-    }
-  }
-  // zero_init_last: bn3 of Bottlenecks, bn2 of BasicBlocks
-  const names = new Set([...backbone.namedModules()].map(([n]) => n));
-  for (const [name, m] of backbone.namedModules()) {
-    if (!(m instanceof BatchNorm2d)) continue;
-    const block = name.replace(/\.bn\d$/, '');
-    const last = names.has(`${block}.bn3`) ? `${block}.bn3` : `${block}.bn2`;
-    if (/^layer\d+\.\d+\.bn\d$/.test(name) && name === last) tf.tidy(() => m.weight.assign(tf.zerosLike(m.weight)));
-  }
 }
 
 function copyParameters(from: Module, to: Module): void {
