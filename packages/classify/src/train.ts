@@ -10,7 +10,7 @@
  * `best.safetensors` (the epoch with the best test top-1: the reference's reported "max accuracy"),
  * `metrics.json`, `confusion.png` (final model), `loss.png`, `accuracy.png`.
  */
-import { mkdir, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   checkpointToTrainerState,
@@ -21,6 +21,7 @@ import {
   DataLoader,
   initBackend,
   JsonlLog,
+  prepareRunFolder,
   OnnxRunner,
   plotLines,
   Progress,
@@ -61,6 +62,8 @@ export interface FinetuneOptions {
   workers?: number;
   /** true: continue from <out>/checkpoints/last.safetensors; a path: from that file. */
   resume?: boolean | string;
+  /** A fresh run into a folder that holds another run deletes its checkpoints and log (default: an error). */
+  overwrite?: boolean;
   maxSteps?: number;
   checkpointEvery?: number;
   keepCheckpoints?: number;
@@ -113,7 +116,7 @@ export async function finetune(o: FinetuneOptions): Promise<FinetuneResult> {
   if (currentBackend() === undefined) await initBackend();
   const engine = o.engine ?? 'compiled';
   const ckptDir = join(o.out, 'checkpoints');
-  await mkdir(ckptDir, { recursive: true });
+  await prepareRunFolder(o.out, { resume: o.resume !== undefined && o.resume !== false, overwrite: o.overwrite === true, command: 'cmid classify train' });
   const lastFile = join(ckptDir, 'last.safetensors');
   const stream = o.progress === null ? undefined : (o.progress ?? process.stderr);
   const say = (line: string) => stream?.write(`${line}\n`);

@@ -23,6 +23,8 @@ describe('finetune', () => {
     expect(full.steps).toBe(2 * Math.floor(ds.train.length / 8));
     const cut = await finetune({ config, out: join(dir, 'cut'), dataset: ds, progress: null, maxSteps: 5 });
     expect(cut.steps).toBe(5);
+    // a fresh run into the interrupted run's folder is refused (its checkpoint stays for the resume below)
+    await expect(finetune({ config, out: join(dir, 'cut'), dataset: ds, progress: null })).rejects.toThrow(/cut already holds a run .*--resume.*--overwrite/);
     const resumed = await finetune({ config, out: join(dir, 'cut'), dataset: ds, progress: null, resume: true });
     expect(resumed.losses).toEqual(full.losses); // steps 1-5 from the log, the rest from the resumed run
     expect(resumed.final.oa).toBe(full.final.oa);

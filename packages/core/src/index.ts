@@ -71,7 +71,7 @@ export type {
 export { cosineLr, warmupCosineLr, cmidLr, stepLr, linearWarmupCosineLr, type WarmupCosineOptions, type CmidLrOptions, type LinearWarmupCosineOptions } from './train/schedule.js';
 export { emaTau, cmidEmaTau, emaUpdate, emaUpdateVariables, emaPairsByName, type EmaPair, type CmidEmaOptions } from './train/ema.js';
 export { clipGradNorm, type ClipResult } from './train/clip.js';
-export { saveTrainCheckpoint, readTrainCheckpoint, checkpointToTrainerState, pruneCheckpoints, type TrainCheckpoint } from './train/checkpoint.js';
+export { saveTrainCheckpoint, readTrainCheckpoint, checkpointToTrainerState, pruneCheckpoints, prepareRunFolder, type TrainCheckpoint } from './train/checkpoint.js';
 
 // --- train: run monitoring
 export { Progress, formatDuration, formatValue, type ProgressOptions, type ProgressStream, type ProgressFields } from './train/progress.js';

@@ -45,6 +45,7 @@ export async function runCmidDemo(o: DemoOptions = {}): Promise<DemoResult> {
     config,
     out,
     synthSize: 'small',
+    overwrite: true, // the demo's folder is its own: a second `pnpm demo` starts afresh
     engine: o.engine ?? 'compiled',
     ...(o.threads !== undefined ? { threads: o.threads } : {}),
     workers: o.workers ?? 1,

@@ -13,7 +13,7 @@
  *   stays as it was;
  * - an optional kNN monitor (k 20, T 0.07) on a labelled folder after every `monitor.every` epochs.
  */
-import { copyFile, mkdir, rename } from 'node:fs/promises';
+import { copyFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   cmidLr,
@@ -24,6 +24,7 @@ import {
   DataLoader,
   initBackend,
   JsonlLog,
+  prepareRunFolder,
   plotLines,
   Progress,
   readJsonl,
@@ -57,6 +58,8 @@ export interface PretrainOptions {
   workers?: number;
   /** true: continue from <out>/checkpoints/last.safetensors; a path: from that file. */
   resume?: boolean | string;
+  /** A fresh run into a folder that holds another run deletes its checkpoints and log (default: an error). */
+  overwrite?: boolean;
   /** Stop after this global step (a checkpoint is written there); the schedule still spans `config.epochs`. */
   maxSteps?: number;
   /** Also checkpoint every this many steps (epoch ends always checkpoint). */
@@ -93,7 +96,7 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainResult> {
   if (currentBackend() === undefined) await initBackend();
   const engine = o.engine ?? 'compiled';
   const ckptDir = join(o.out, 'checkpoints');
-  await mkdir(ckptDir, { recursive: true });
+  await prepareRunFolder(o.out, { resume: o.resume !== undefined && o.resume !== false, overwrite: o.overwrite === true, command: 'cmid pretrain' });
   const lastFile = join(ckptDir, 'last.safetensors');
 
   // config and resume source

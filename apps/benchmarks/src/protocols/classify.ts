@@ -30,6 +30,7 @@ export async function runClassifyProtocol(o: ClassifyProtocolOptions): Promise<C
   const r = await finetune({
     config: o.config,
     out: o.out,
+    overwrite: true, // the work folder belongs to this table run
     dataset: o.dataset,
     ...(o.weights !== undefined ? { weights: o.weights } : {}),
     ...(o.threads !== undefined ? { threads: o.threads } : {}),

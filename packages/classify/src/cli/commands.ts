@@ -46,6 +46,7 @@ interface TrainFlags extends DataFlags {
   threads?: string;
   workers: string;
   resume?: string | boolean;
+  overwrite?: boolean;
   maxSteps?: string;
   onCorrupt: CorruptPolicy;
   set: string[];
@@ -98,6 +99,7 @@ export function trainCommand(name = 'train'): Command {
     .option('--threads <n>', 'onnxruntime threads (default: all cores)')
     .option('--workers <n>', 'data-loader worker threads', '1')
     .option('--resume [file]', 'continue from <out>/checkpoints/last.safetensors, or from this file')
+    .option('--overwrite', "start afresh in an --out folder that holds another run (deletes that run's checkpoints and log)")
     .option('--max-steps <n>', 'stop after this step (checkpointed; resume later)')
     .addOption(new Option('--on-corrupt <policy>', 'a corrupt image: stop with its path, or skip it with a warning').choices(['error', 'skip']).default('error'))
     .option('--set <key=value>', 'override any config key; repeatable', collect, [])
@@ -114,6 +116,7 @@ export function trainCommand(name = 'train'): Command {
         ...(f.threads !== undefined ? { threads: Number(f.threads) } : {}),
         workers: Number(f.workers),
         ...(f.resume !== undefined ? { resume: f.resume } : {}),
+        ...(f.overwrite === true ? { overwrite: true } : {}),
         ...(f.maxSteps !== undefined ? { maxSteps: Number(f.maxSteps) } : {}),
         onCorrupt: f.onCorrupt,
         ...(f.quiet === true ? { progress: null } : {}),

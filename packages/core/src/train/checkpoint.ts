@@ -10,7 +10,8 @@
  *   (config, loader position, ...). Everything the next step depends on is in the file, so resuming from it
  *   continues bit for bit when the data order is a pure function of (seed, epoch, sample).
  */
-import { readdir, rm } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdir, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { readSafetensors, writeSafetensors } from '../checkpoint/safetensors.js';
 import type { CheckpointTensor } from '../checkpoint/tensor.js';
@@ -117,4 +118,26 @@ export async function pruneCheckpoints(dir: string, keep: number): Promise<void>
   const files = (await readdir(dir)).filter((f) => /^step_\d+\.safetensors$/.test(f));
   files.sort((a, b) => Number(a.match(/\d+/)![0]) - Number(b.match(/\d+/)![0]));
   for (const f of files.slice(0, Math.max(files.length - keep, 0))) await rm(join(dir, f), { force: true });
+}
+
+/**
+ * Checks a run folder before a fresh (not resumed) run. A folder that already holds a run (a last checkpoint or
+ * a log) is an error naming it and the ways out, so a new run never mixes its checkpoints, log and plots with an
+ * old one's; with `overwrite` the old run's checkpoints and log are deleted first. Creates `<out>/checkpoints`.
+ */
+export async function prepareRunFolder(out: string, o: { resume: boolean; overwrite?: boolean; command?: string }): Promise<void> {
+  const ckptDir = join(out, 'checkpoints');
+  if (!o.resume) {
+    const last = join(ckptDir, 'last.safetensors');
+    const log = join(out, 'log.jsonl');
+    const held = [last, log].filter((f) => existsSync(f));
+    if (held.length > 0) {
+      if (o.overwrite !== true) {
+        throw new CmidError('input', `${out} already holds a run (${held.map((f) => f.slice(out.length + 1)).join(', ')}). Continue it with --resume, start this one in another folder (--out), or replace it with --overwrite${o.command ? ` (${o.command})` : ''}.`, { file: out });
+      }
+      await rm(ckptDir, { recursive: true, force: true });
+      await rm(log, { force: true });
+    }
+  }
+  await mkdir(ckptDir, { recursive: true });
 }

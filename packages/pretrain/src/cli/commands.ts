@@ -26,6 +26,7 @@ interface TrainFlags {
   threads?: string;
   workers?: string;
   resume?: string | boolean;
+  overwrite?: boolean;
   maxSteps?: string;
   checkpointEvery?: string;
   monitor?: string;
@@ -75,6 +76,7 @@ export function trainCommand(name = 'train'): Command {
     .option('--threads <n>', 'onnxruntime threads (default: all cores)')
     .option('--workers <n>', 'data-loader worker threads', '1')
     .option('--resume [file]', 'continue from <out>/checkpoints/last.safetensors, or from this file')
+    .option('--overwrite', "start afresh in an --out folder that holds another run (deletes that run's checkpoints and log)")
     .option('--max-steps <n>', 'stop after this step (checkpointed; resume later)')
     .option('--checkpoint-every <n>', 'also checkpoint every n steps')
     .option('--monitor <dir>', "kNN monitor on a labelled folder (class sub-folders) or 'synthetic'")
@@ -94,6 +96,7 @@ export function trainCommand(name = 'train'): Command {
         ...(f.threads !== undefined ? { threads: Number(f.threads) } : {}),
         workers: Number(f.workers ?? 1),
         ...(f.resume !== undefined ? { resume: f.resume } : {}),
+        ...(f.overwrite === true ? { overwrite: true } : {}),
         ...(f.maxSteps !== undefined ? { maxSteps: Number(f.maxSteps) } : {}),
         ...(f.checkpointEvery !== undefined ? { checkpointEvery: Number(f.checkpointEvery) } : {}),
         ...(f.monitor !== undefined ? { monitor: { data: f.monitor, every: Number(f.monitorEvery ?? 1) } } : {}),
