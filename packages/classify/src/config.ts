@@ -178,3 +178,22 @@ export async function loadClassifyConfig(file: string, base: ClassifyConfig = UC
   if (typeof parsed !== 'object' || parsed === null) throw new CmidError('config', `${file}: not a mapping of config keys.`, { file });
   return mergeClassifyConfig(base, parsed as Record<string, unknown>, file);
 }
+
+/**
+ * The normalisation a run on `ds` uses: the config's, unless it is the ImageNet default and the dataset has its own
+ * band statistics (EuroSAT-MS), or it does not fit the dataset's band count, which is an error with the fix.
+ */
+export function normalizationFor(
+  c: ClassifyConfig,
+  ds: { root: string; bands: number; normalization?: { mean: number[]; std: number[]; pixelMax: number; source: string } },
+): { config: ClassifyConfig; note?: string } {
+  const isDefault = c.pixelMax === 255 && c.mean.join() === IMAGENET_MEAN.join() && c.std.join() === IMAGENET_STD.join();
+  if (ds.normalization !== undefined && isDefault) {
+    const n = ds.normalization;
+    return { config: { ...c, mean: [...n.mean], std: [...n.std], pixelMax: n.pixelMax }, note: `normalising with ${n.source} (${ds.bands} bands) instead of the ImageNet default` };
+  }
+  if (c.mean.length !== ds.bands) {
+    throw new CmidError('config', `${ds.root}: the images have ${ds.bands} bands but mean/std have ${c.mean.length} values. Give one per band, e.g. --set mean=[...] --set std=[...] (and --set pixel_max=... for data that is not 8-bit), or select ${c.mean.length} bands.`);
+  }
+  return { config: c };
+}

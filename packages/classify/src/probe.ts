@@ -5,7 +5,7 @@
  * probe (multinomial logistic regression, @cmid/core metrics). No fine-tuning: this measures the features.
  */
 import { backboneOnnxRunner, createBackbone, embedWithRunner, knnClassify, linearProbe, loadBackboneWeights, timmResnetInit } from '@cmid/core';
-import type { ClassifyConfig } from './config.js';
+import { normalizationFor, type ClassifyConfig } from './config.js';
 import { readScene } from './datasets/read-scene.js';
 import { sceneReadOptions, type SceneDataset } from './datasets/types.js';
 import { evalTransform } from './transforms.js';
@@ -33,7 +33,8 @@ export interface ProbeResult {
 }
 
 export async function probeBackbone(o: ProbeOptions): Promise<ProbeResult> {
-  const { config, dataset: ds } = o;
+  const ds = o.dataset;
+  const config = normalizationFor(o.config, ds).config;
   const backbone = createBackbone(config.backbone, { ...config.backboneOptions, inChannels: ds.bands });
   if (o.weights === undefined && config.backbone.startsWith('resnet')) timmResnetInit(backbone); // as ClassifyModel
   try {

@@ -36,7 +36,7 @@ import {
   type ProgressStream,
   type StepResult,
 } from '@cmid/core';
-import type { ClassifyConfig } from './config.js';
+import { normalizationFor, type ClassifyConfig } from './config.js';
 import { CLASSIFY_SAMPLE_MAP, collateClassify, transformOptions, type ClassifyItem, type ClassifySampleOptions } from './data.js';
 import { checkReadable, type CorruptPolicy } from './datasets/read-scene.js';
 import { openSceneDataset, type SceneDatasetKind } from './datasets/index.js';
@@ -131,6 +131,11 @@ export async function finetune(o: FinetuneOptions): Promise<FinetuneResult> {
   }
 
   const ds = await resolveDataset(o);
+  if (resumed === undefined) {
+    const norm = normalizationFor(config, ds);
+    config = norm.config;
+    if (norm.note !== undefined) say(norm.note);
+  }
   const read = sceneReadOptions(ds);
   const policy = o.onCorrupt ?? 'error';
   const warn = (m: string) => say(`warning: ${m}`);

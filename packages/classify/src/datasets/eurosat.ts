@@ -50,6 +50,12 @@ export class EuroSAT {
   static readonly msBands = ['B01', 'B02', 'B03', 'B04', 'B05', 'B06', 'B07', 'B08', 'B08A', 'B09', 'B10', 'B11', 'B12'] as const;
   /** What the RGB release holds, and what bands: 'rgb' selects from the MS release. */
   static readonly rgbBands = ['B04', 'B03', 'B02'] as const;
+  /**
+   * Mean and std of each all-bands GeoTIFF band over the dataset, in digital numbers, in msBands order (torchgeo's
+   * EuroSATDataModule statistics).
+   */
+  static readonly msMean = [1354.40546513, 1118.24399958, 1042.92983953, 947.62620298, 1199.47283961, 1999.79090914, 2369.22292565, 2296.82608323, 732.08340178, 12.11327804, 1819.01027855, 1118.92391149, 2594.14080798] as const;
+  static readonly msStd = [245.71762908, 333.00778264, 395.09249139, 593.75055589, 566.4170017, 861.18399006, 1086.63139075, 1117.98170791, 404.91978886, 4.77584468, 1002.58768311, 761.30323499, 1231.58581042] as const;
   static readonly imageSize = { width: 64, height: 64 } as const;
   static readonly splitFiles = { train: 'eurosat-train.txt', val: 'eurosat-val.txt', test: 'eurosat-test.txt' } as const;
   static readonly defaultRatios = { train: 0.6, val: 0.2, test: 0.2 } as const;
@@ -153,6 +159,12 @@ export class EuroSAT {
       bandNames: variant === 'rgb' ? [...EuroSAT.rgbBands] : (bandIndices ?? EuroSAT.msBands.map((_, i) => i)).map((i) => EuroSAT.msBands[i]!),
       nominalSize: { ...EuroSAT.imageSize },
       ...(bandIndices === undefined ? {} : { bandIndices }),
+      ...(variant === 'ms'
+        ? (() => {
+            const idx = bandIndices ?? EuroSAT.msBands.map((_, i) => i);
+            return { normalization: { mean: idx.map((i) => EuroSAT.msMean[i]!), std: idx.map((i) => EuroSAT.msStd[i]!), pixelMax: 1, source: "EuroSAT band statistics (torchgeo's EuroSATDataModule)" } };
+          })()
+        : {}),
     };
     const samples = folder.samples.map((s) => ({ path: s.path, label: s.label }));
     const mode = options.split ?? 'auto';

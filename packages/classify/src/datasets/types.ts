@@ -64,6 +64,12 @@ export interface SceneDataset {
    * checkReadable(..., { expectSize }) lists such files.
    */
   nominalSize?: { width: number; height: number };
+  /**
+   * Per-band statistics of the sample's bands (after band selection) for normalisation, when the dataset has
+   * published ones (EuroSAT-MS: torchgeo's, in raw digital numbers, pixelMax 1). Fine-tuning uses them in place of
+   * the ImageNet default.
+   */
+  normalization?: { mean: number[]; std: number[]; pixelMax: number; source: string };
   split: SplitInfo;
 }
 

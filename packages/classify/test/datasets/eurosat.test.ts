@@ -9,6 +9,8 @@ import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CmidError } from '@cmid/core';
 import { EuroSAT, readScene, sceneReadOptions } from '../../src/datasets/index.js';
+import { CLASSIFY_TINY, mergeClassifyConfig, normalizationFor } from '../../src/config.js';
+import { probeBackbone } from '../../src/probe.js';
 import { countByLabel, removeTempDirs, tempDir, writeImage8, writeMs } from './helpers.js';
 
 const MS_DIR = ['ds', 'images', 'remote_sensing', 'otherDatasets', 'sentinel_2', 'tif'];
@@ -103,6 +105,29 @@ describe('EuroSAT-MS (13-band uint16 GeoTIFF)', () => {
     const full = await readScene(s.path, sceneReadOptions(all));
     expect(full.channels).toBe(13);
     expect(full.data[12]).toBe(13002);
+  });
+
+  it('the MS release carries its band statistics; runs use them in place of the ImageNet default', async () => {
+    const all = await EuroSAT.open(msRoot, { variant: 'ms' });
+    expect(all.normalization!.mean).toHaveLength(13);
+    expect(all.normalization!.pixelMax).toBe(1);
+    const rgb = await EuroSAT.open(msRoot, { variant: 'ms', bands: ['B04', 'B8A'] });
+    expect(rgb.normalization!.mean).toEqual([EuroSAT.msMean[3], EuroSAT.msMean[8]]);
+    expect(rgb.normalization!.std).toEqual([EuroSAT.msStd[3], EuroSAT.msStd[8]]);
+    expect((await EuroSAT.open(rgbRoot)).normalization).toBeUndefined();
+    const picked = normalizationFor(CLASSIFY_TINY, all);
+    expect(picked.config.mean).toEqual([...EuroSAT.msMean]);
+    expect(picked.config.pixelMax).toBe(1);
+    expect(picked.note).toMatch(/torchgeo/);
+    // an explicit normalisation is kept; one that does not fit the bands is an error naming the fix
+    const own = mergeClassifyConfig(CLASSIFY_TINY, { mean: new Array(13).fill(0.1), std: new Array(13).fill(0.2), pixel_max: 10000 });
+    expect(normalizationFor(own, all).config.mean[0]).toBe(0.1);
+    const wrong = mergeClassifyConfig(CLASSIFY_TINY, { mean: [0.1, 0.2], std: [1, 1] });
+    expect(() => normalizationFor(wrong, all)).toThrow(/13 bands but mean\/std have 2 values.*--set mean=/);
+    // the whole probe path runs on the 13-band fixture with those statistics
+    const r = await probeBackbone({ config: mergeClassifyConfig(CLASSIFY_TINY, { size: 32, backbone_options: { baseWidth: 8 } }), dataset: all });
+    expect(r.knnTop1).toBeGreaterThanOrEqual(0);
+    expect(r.trainImages).toBe(all.train.length);
   });
 
   it('bands by name and index (B8A = B08A); bad names and indices list the valid ones', () => {
