@@ -11,6 +11,8 @@
  * A TIFF that geotiff.js cannot decode (old-style JPEG, CCITT, 1-bit) and that has no georeference is handed to
  * sharp (libtiff) instead.
  */
+import { promisify } from 'node:util';
+import { inflate } from 'node:zlib';
 import type { GeoTIFF, GeoTIFFImage } from 'geotiff';
 import { CmidError } from '../../runtime/errors.js';
 import { dtypeFromTiff, type RasterDtype, type RasterTypedArray } from '../dtypes.js';
@@ -177,8 +179,29 @@ class GeoTiffSource implements RasterSource {
   }
 }
 
-/** geotiff.js, imported on first use (once: see importOnce). */
-const loadGeoTiff = importOnce(() => import('geotiff'));
+const inflateAsync = promisify(inflate);
+
+/**
+ * geotiff.js inflates deflate tiles with pako, in JavaScript on the calling thread. Node's zlib does the same
+ * (zlib streams, as TIFF's Adobe deflate is) natively on the libuv pool, so the tiles of one window inflate in
+ * parallel; geotiff.js still applies the predictor after. Registered once, for compression 8 and 32946.
+ */
+function useNativeDeflate(g: typeof import('geotiff')): void {
+  class NativeDeflateDecoder extends g.BaseDecoder {
+    override async decodeBlock(buffer: ArrayBufferLike): Promise<ArrayBufferLike> {
+      const out = await inflateAsync(new Uint8Array(buffer));
+      return out.byteOffset === 0 && out.byteLength === out.buffer.byteLength ? out.buffer : out.buffer.slice(out.byteOffset, out.byteOffset + out.byteLength);
+    }
+  }
+  g.addDecoder([8, 32946], () => Promise.resolve(NativeDeflateDecoder), undefined, false);
+}
+
+/** geotiff.js, imported on first use (once: see importOnce), with the native deflate decoder. */
+const loadGeoTiff = importOnce(async () => {
+  const g = await import('geotiff');
+  useNativeDeflate(g);
+  return g;
+});
 
 export async function openSource(path: string, format: RasterFormat, fileSize: number): Promise<RasterSource> {
   const { fromFile } = await loadGeoTiff();
