@@ -126,6 +126,66 @@ function ycbcrToRgb(a: Uint8Array): void {
   }
 }
 
+/** Compressions whose decoder takes geotiff.js's default parameters (none, LZW, deflate, PackBits). */
+const PLAIN_DECODER_COMPRESSIONS = new Set([1, 5, 8, 32946, 32773]);
+
+/**
+ * A window of a pixel-interleaved, little-endian image with whole-byte samples of one type, read tile by tile:
+ * each tile is decoded by geotiff.js's own decoder (`getTileOrStrip`, so inflate, predictor and caching are its
+ * own) and its rows are copied into the window with typed-array `set` (all bands in file order) or a typed
+ * per-pixel loop (a band selection). geotiff.js's `readRasters` does the same copy through a DataView getter
+ * call per sample, which dominated window reads. Returns undefined where this path does not apply.
+ */
+async function readChunky(image: GeoTIFFImage, win: [number, number, number, number], samples: readonly number[]): Promise<RasterTypedArray | undefined> {
+  const img = image as unknown as {
+    planarConfiguration: number; littleEndian: boolean; fileDirectory: { getValue(n: string): unknown; loadValue(n: string): Promise<unknown> };
+    getTileOrStrip(x: number, y: number, sample: number, decoder: unknown): Promise<{ x: number; y: number; data: ArrayBuffer }>;
+    getArrayForSample(sample: number, sizeOrData: number | ArrayBuffer): RasterTypedArray;
+    getBlockHeight(y: number): number;
+  };
+  const compression = Number(img.fileDirectory.getValue('Compression') ?? 1);
+  if (img.planarConfiguration !== 1 || !img.littleEndian || !PLAIN_DECODER_COMPRESSIONS.has(compression)) return undefined;
+  const spp = image.getSamplesPerPixel();
+  const bits = Array.from((await img.fileDirectory.loadValue('BitsPerSample')) as ArrayLike<number>);
+  const formats = Array.from({ length: spp }, (_, i) => image.getSampleFormat(i));
+  if (bits.some((b) => b !== bits[0] || ![8, 16, 32, 64].includes(b)) || formats.some((f) => f !== formats[0])) return undefined;
+  const { getDecoder } = await loadGeoTiff();
+  const decoder = await getDecoder(compression, {
+    tileWidth: image.isTiled ? image.getTileWidth() : image.getWidth(),
+    tileHeight: image.getTileHeight(),
+    planarConfiguration: 1,
+    bitsPerSample: bits,
+    predictor: Number(img.fileDirectory.getValue('Predictor') ?? 1),
+  } as never);
+  const [x0, y0, x1, y1] = win;
+  const W = x1 - x0, S = samples.length;
+  const tw = image.getTileWidth(), th = image.getTileHeight();
+  const out = img.getArrayForSample(0, W * (y1 - y0) * S);
+  const identity = S === spp && samples.every((b, i) => b === i);
+  const jobs: Promise<void>[] = [];
+  for (let ty = Math.floor(y0 / th); ty < Math.ceil(y1 / th); ty++) {
+    for (let tx = Math.floor(x0 / tw); tx < Math.ceil(x1 / tw); tx++) {
+      jobs.push(img.getTileOrStrip(tx, ty, 0, decoder).then((tile) => {
+        const src = img.getArrayForSample(0, tile.data);
+        const top = ty * th, left = tx * tw;
+        const rows = img.getBlockHeight(ty);
+        const ya = Math.max(y0, top), yb = Math.min(y1, top + rows);
+        const xa = Math.max(x0, left), xb = Math.min(x1, left + tw);
+        for (let y = ya; y < yb; y++) {
+          const s0 = ((y - top) * tw + (xa - left)) * spp;
+          const d0 = ((y - y0) * W + (xa - x0)) * S;
+          if (identity) out.set(src.subarray(s0, s0 + (xb - xa) * spp), d0);
+          else {
+            for (let x = 0; x < xb - xa; x++) for (let c = 0; c < S; c++) out[d0 + x * S + c] = src[s0 + x * spp + samples[c]!]!;
+          }
+        }
+      }));
+    }
+  }
+  await Promise.all(jobs);
+  return out;
+}
+
 class GeoTiffSource implements RasterSource {
   private readonly checked = new Set<number>([0]);
   constructor(
@@ -156,12 +216,13 @@ class GeoTiffSource implements RasterSource {
     const resize = x1 - x0 !== req.outWidth || y1 - y0 !== req.outHeight;
     let data: RasterTypedArray;
     try {
-      data = (await image.readRasters({
+      const fast = resize || ycbcr ? undefined : await readChunky(image, [x0, y0, x1, y1], samples);
+      data = fast ?? ((await image.readRasters({
         window: [x0, y0, x1, y1],
         samples,
         interleave: true,
         ...(resize ? { width: req.outWidth, height: req.outHeight, resampleMethod: req.resample } : {}),
-      })) as unknown as RasterTypedArray;
+      })) as unknown as RasterTypedArray);
     } catch (e) {
       throw inputError(path, `decoding pixels failed (${(e as Error).message}). ${CORRUPT_FIX}`, e);
     }
