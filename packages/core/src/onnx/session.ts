@@ -20,6 +20,12 @@ export interface SessionOptions {
   profileFilePrefix?: string;
   /** Write the model as onnxruntime optimised it (after fusions and transpose cancelling) to this path. */
   optimizedModelFilePath?: string;
+  /**
+   * Turn off onnxruntime's memory-pattern planning (one pre-planned block per run): allocations are then made per
+   * tensor as needed, so fewer activations are live at once. Measured on the CMID ResNet-50 training step (batch 8,
+   * 2 threads): peak RSS 8.8 -> 7.2 GiB; time per step 0.87x-1.15x of the default over five runs (noise).
+   */
+  lowMemory?: boolean;
 }
 
 let ortModule: typeof Ort | undefined;
@@ -49,6 +55,7 @@ export async function createSession(model: Uint8Array | string, options: Session
       graphOptimizationLevel: options.optimization ?? 'all',
       ...(options.profileFilePrefix !== undefined ? { enableProfiling: true, profileFilePrefix: options.profileFilePrefix } : {}),
       ...(options.optimizedModelFilePath !== undefined ? { optimizedModelFilePath: options.optimizedModelFilePath } : {}),
+      ...(options.lowMemory === true ? { enableMemPattern: false } : {}),
     };
     return typeof model === 'string' ? await ort.InferenceSession.create(model, opts) : await ort.InferenceSession.create(model, opts);
   } catch (e) {

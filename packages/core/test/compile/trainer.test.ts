@@ -182,6 +182,19 @@ describe('compiled engine contracts', () => {
     });
   }
 
+  it('lowMemory (no memory-pattern planning) changes nothing but the allocation: bit-identical steps', async () => {
+    const plain = await run('compiled', 'adamw', 2);
+    const spec = resnetSpec('adamw', 1);
+    const trainer = await createTrainer(spec, { engine: 'compiled', lowMemory: true });
+    const losses: number[] = [];
+    for (let s = 0; s < 2; s++) losses.push((await trainer.step(batch(s), { lr: 1e-3 })).loss);
+    trainer.syncToVariables();
+    trainer.dispose();
+    expect(losses).toEqual(plain.losses);
+    const v = values(spec);
+    for (const [k, e] of Object.entries(plain.values)) expect(Array.from(v[k]!), k).toEqual(Array.from(e));
+  });
+
   it('another input shape compiles and caches a second graph over the same state', async () => {
     const compiles: CompileInfo[] = [];
     const spec = resnetSpec('sgd');
