@@ -56,6 +56,8 @@ import torch.nn.functional as F
 import torchvision
 from torchvision.models.resnet import Bottleneck
 
+from cmid_torch_ops import Adan, decay_groups, infonce, mim_terms
+
 # ---------------------------------------------------------------- arguments
 args = sys.argv[1:]
 width = 64
@@ -220,30 +222,7 @@ class CMID(nn.Module):
 # ---------------------------------------------------------------- losses (section 4)
 def mim_loss(x, y, mask):
     """x target, y prediction [B,3,S,S], mask [B,S/4,S/4] -> (spatial focal-L1, focal frequency loss)."""
-    m = mask.repeat_interleave(MODEL_PATCH, 1).repeat_interleave(MODEL_PATCH, 2).unsqueeze(1).to(x.dtype)
-    d = (y - x).abs()
-    l = d * (2 * torch.sigmoid(FOCAL_ALPHA * d) - 1) ** FOCAL_GAMMA
-    spatial = (l * m).sum() / (m.sum() + 1e-5) / 3
-    x_rep = 0.5 * y.detach() + 0.5 * x
-    mf = m + (1 - m) * FFT_UNMASK_WEIGHT
-    yp = y * mf + x_rep * (1 - mf)
-    fp = torch.fft.fft2(yp, norm="ortho").mean(0, keepdim=True)
-    ft = torch.fft.fft2(x, norm="ortho").mean(0, keepdim=True)
-    diff = fp - ft
-    dist = diff.real ** 2 + diff.imag ** 2
-    with torch.no_grad():
-        w = torch.log(dist.sqrt() + 1.0)
-        w = w / w.max()
-        w = torch.nan_to_num(w, nan=0.0).clamp(0.0, 1.0)
-    ffl = (w * dist).mean()
-    return spatial, ffl
-
-
-def infonce(q, k, queue):
-    pos = (q * k).sum(1, keepdim=True)
-    neg = q @ queue
-    logits = torch.cat([pos, neg], 1) / MOCO_T
-    return F.cross_entropy(logits, torch.zeros(q.shape[0], dtype=torch.long))
+    return mim_terms(x, y, mask, FOCAL_ALPHA, FOCAL_GAMMA, FFT_UNMASK_WEIGHT)
 
 
 def enqueue(model, keys):
@@ -274,48 +253,6 @@ def local_loss(model, s, t):
         bc = t.sum(dim=(0, 2), keepdim=True) / (t.shape[0] * t.shape[2])
         model.center.mul_(CENTER_MOM).add_(bc, alpha=1 - CENTER_MOM)
     return loss
-
-
-# ---------------------------------------------------------------- Adan (section 8.2) with the groups of 8.1
-class Adan:
-    def __init__(self, named_params):
-        no_decay, decay = [], []
-        for name, p in named_params:
-            if not p.requires_grad:
-                continue
-            (no_decay if p.ndim <= 1 or name.endswith(".bias") else decay).append(p)
-        self.groups = [{"params": no_decay, "wd": 0.0, "step": 0}, {"params": decay, "wd": WD, "step": 0}]
-        self.state = {}
-
-    def zero_grad(self):
-        for g in self.groups:
-            for p in g["params"]:
-                p.grad = None
-
-    @torch.no_grad()
-    def step(self):
-        b1, b2, b3 = BETAS
-        for g in self.groups:
-            g["step"] += 1
-            k = g["step"]
-            bc1, bc2, bc3 = 1 - b1 ** k, 1 - b2 ** k, math.sqrt(1 - b3 ** k)
-            for p in g["params"]:
-                if p.grad is None:
-                    continue
-                grad = p.grad
-                st = self.state.get(p)
-                if st is None:
-                    st = self.state[p] = {"m": torch.zeros_like(p), "v": torch.zeros_like(p), "n": torch.zeros_like(p), "prev": grad.clone()}
-                delta = grad - st["prev"]
-                st["m"].mul_(b1).add_(grad, alpha=1 - b1)
-                st["v"].mul_(b2).add_(delta, alpha=1 - b2)
-                gd = grad + b2 * delta
-                st["n"].mul_(b3).addcmul_(gd, gd, value=1 - b3)
-                denom = st["n"].sqrt().div_(bc3).add_(EPS)
-                upd = (st["m"] / bc1).add_(st["v"], alpha=b2 / bc2).div_(denom)
-                p.add_(upd, alpha=-LR)
-                p.div_(1 + LR * g["wd"])
-                st["prev"].copy_(grad)
 
 
 # ---------------------------------------------------------------- random but plausible inputs (sections 5, 6)
@@ -370,7 +307,7 @@ def make_batch():
 # ---------------------------------------------------------------- one iteration (section 2, hook order of 7 and 9)
 model = CMID()
 model.train()
-opt = Adan(model.named_parameters())
+opt = Adan(decay_groups(model.named_parameters(), WD), LR, BETAS, EPS)
 iteration = 0
 
 
@@ -399,7 +336,7 @@ def cmid_step(data):
         k_org = F.normalize(model.branch_projector(t_org.mean(dim=(2, 3))), dim=1)
         k_view = F.normalize(model.branch_projector(t_view.mean(dim=(2, 3))), dim=1)
     queue = model.queue.clone().detach()
-    global_loss = (infonce(q_org, k_view, queue) + infonce(q_view, k_org, queue)) / 2
+    global_loss = (infonce(q_org, k_view, queue, MOCO_T) + infonce(q_view, k_org, queue, MOCO_T)) / 2
     enqueue(model, k_view)
     enqueue(model, k_org)
     # local branch

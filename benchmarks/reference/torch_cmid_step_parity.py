@@ -17,7 +17,7 @@ Writes DIR/out_<dtype>.safetensors: loss, loss_rec, global_loss, pixel_loss (sha
 after the step (same keys; queue in our layout) and, under `delta:<key>`, each floating tensor's change in the step
 (after - before, taken in the run's dtype before rounding), always stored as float32 / int64.
 
-The step is written from shared/spec/cmid.md sections 2-8, reusing the pieces of torch_cmid_step.py, with the
+The step is written from shared/spec/cmid.md sections 2-8, with the pieces shared with the bench script (cmid_torch_ops.py), with the
 SMALL test config's architecture: ResNet-18 (torchvision BasicBlock) at stem width W (stages W..8W), additive mask
 token after the max-pool, projector MLP, LocalHead (Conv1d k=1 [-> BN1d] -> GELU x (L-1), bottleneck, normalise,
 weight-normed last layer with frozen g), MIM head 1x1 conv + PixelShuffle(32). Train mode throughout. Order:
@@ -33,7 +33,6 @@ Deliberate matches of OUR semantics (docs/deviations.md): the queue is [K, D] ne
 does not depend on the order); position-match indices are taken from the batch, not recomputed.
 """
 import json
-import math
 import os
 import struct
 import sys
@@ -43,6 +42,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from torchvision.models.resnet import BasicBlock
+
+from cmid_torch_ops import Adan, decay_groups, infonce, mim_terms
 
 DIR = sys.argv[1]
 with open(os.path.join(DIR, "config.json")) as f:
@@ -213,33 +214,8 @@ class CMID(nn.Module):
 # ---------------------------------------------------------------- losses (section 4)
 def mim_loss(x, y, mask):
     """x target, y prediction [B,3,S,S], mask [B,S/4,S/4] -> spatial focal-L1 + fft_weight * FFL (section 4.4)."""
-    s = x.shape[2] // mask.shape[1]
-    m = mask.repeat_interleave(s, 1).repeat_interleave(s, 2).unsqueeze(1).to(x.dtype)
-    d = (y - x).abs()
-    l = d * (2 * torch.sigmoid(CFG["alpha"] * d) - 1) ** CFG["gamma"]
-    uw = CFG["unmask_weight"]
-    ms = m + (1 - m) * uw if uw > 0 else m
-    spatial = (l * ms).sum() / (ms.sum() + 1e-5) / CFG["encoder_in_channels"]
-    x_rep = 0.5 * y.detach() + 0.5 * x
-    mf = m + (1 - m) * CFG["fft_unmask_weight"]
-    yp = y * mf + x_rep * (1 - mf)
-    fp = torch.fft.fft2(yp, norm="ortho").mean(0, keepdim=True)
-    ft = torch.fft.fft2(x, norm="ortho").mean(0, keepdim=True)
-    diff = fp - ft
-    dist = diff.real ** 2 + diff.imag ** 2
-    with torch.no_grad():
-        w = torch.log(dist.sqrt() + 1.0)
-        w = w / w.max()
-        w = torch.nan_to_num(w, nan=0.0).clamp(0.0, 1.0)
-    ffl = (w * dist).mean()
+    spatial, ffl = mim_terms(x, y, mask, CFG["alpha"], CFG["gamma"], CFG["fft_unmask_weight"], CFG["unmask_weight"], CFG["encoder_in_channels"])
     return spatial + CFG["fft_weight"] * ffl
-
-
-def infonce(q, k, queue_kd):
-    pos = (q * k).sum(1, keepdim=True)
-    neg = q @ queue_kd.t()
-    logits = torch.cat([pos, neg], 1) / CFG["temperature"]
-    return F.cross_entropy(logits, torch.zeros(q.shape[0], dtype=torch.long))
 
 
 def local_loss(center, s, t, teacher_temp):
@@ -252,50 +228,6 @@ def local_loss(center, s, t, teacher_temp):
         m = CFG["center_momentum"]
         new_center = center * m + bc * (1 - m)
     return loss, new_center
-
-
-# ---------------------------------------------------------------- optimisers with timm's two groups (section 8.1)
-def groups(model):
-    no_decay, decay = [], []
-    for name, p in model.named_parameters():
-        if not p.requires_grad:
-            continue
-        (no_decay if p.ndim <= 1 or name.endswith(".bias") else decay).append(p)
-    return [{"params": no_decay, "weight_decay": 0.0}, {"params": decay, "weight_decay": CFG["wd"]}]
-
-
-class Adan:
-    """Section 8.2 (timm 0.6.12 Adan, no_prox False: decoupled decay applied as p / (1 + lr wd)), as torch_cmid_step.py."""
-
-    def __init__(self, param_groups):
-        self.groups = [dict(g, step=0) for g in param_groups]
-        self.state = {}
-
-    @torch.no_grad()
-    def step(self):
-        b1, b2, b3 = CFG["betas"]
-        lr, eps = CFG["lr"], CFG["eps"]
-        for g in self.groups:
-            g["step"] += 1
-            k = g["step"]
-            bc1, bc2, bc3 = 1 - b1 ** k, 1 - b2 ** k, math.sqrt(1 - b3 ** k)
-            for p in g["params"]:
-                if p.grad is None:
-                    continue
-                grad = p.grad
-                st = self.state.get(p)
-                if st is None:
-                    st = self.state[p] = {"m": torch.zeros_like(p), "v": torch.zeros_like(p), "n": torch.zeros_like(p), "prev": grad.clone()}
-                delta = grad - st["prev"]
-                st["m"].mul_(b1).add_(grad, alpha=1 - b1)
-                st["v"].mul_(b2).add_(delta, alpha=1 - b2)
-                gd = grad + b2 * delta
-                st["n"].mul_(b3).addcmul_(gd, gd, value=1 - b3)
-                denom = st["n"].sqrt().div_(bc3).add_(eps)
-                upd = (st["m"] / bc1).add_(st["v"], alpha=b2 / bc2).div_(denom)
-                p.add_(upd, alpha=-lr)
-                p.div_(1 + lr * g["weight_decay"])
-                st["prev"].copy_(grad)
 
 
 # ---------------------------------------------------------------- one step
@@ -342,7 +274,7 @@ def run(dtype):
         k_org = F.normalize(model.branch_projector(t_org.mean(dim=(2, 3))), dim=1)
         k_view = F.normalize(model.branch_projector(t_view.mean(dim=(2, 3))), dim=1)
     queue = model.queue.clone().detach()
-    global_loss = (infonce(q_org, k_view, queue) + infonce(q_view, k_org, queue)) / 2
+    global_loss = (infonce(q_org, k_view, queue.t(), CFG["temperature"]) + infonce(q_view, k_org, queue.t(), CFG["temperature"])) / 2
     rep = int(CFG.get("queue_repeat", 1))
     fresh = torch.cat([k_view] * rep + [k_org] * rep, 0)
     K = queue.shape[0]
@@ -373,9 +305,9 @@ def run(dtype):
                 pt.mul_(tau).add_(ps.detach(), alpha=1 - tau)
     # optimiser hook
     if CFG["optimizer"] == "sgd":
-        opt = torch.optim.SGD(groups(model), lr=CFG["lr"], momentum=CFG["momentum"])
+        opt = torch.optim.SGD(decay_groups(model.named_parameters(), CFG["wd"]), lr=CFG["lr"], momentum=CFG["momentum"])
     elif CFG["optimizer"] == "adan":
-        opt = Adan(groups(model))
+        opt = Adan(decay_groups(model.named_parameters(), CFG["wd"]), CFG["lr"], CFG["betas"], CFG["eps"])
     else:
         raise SystemExit("unknown optimizer " + CFG["optimizer"])
     for p in model.parameters():
