@@ -11,6 +11,7 @@ import { CmidModel } from '../src/model/cmid-model.js';
 import { cmidSplitBatch, cmidTrainStep } from '../src/step.js';
 import { collateCmid } from '../src/data.js';
 import { cmidBatch, cmidItems, SMALL, SMALL_SIZES } from './helpers/batch.js';
+import { scaledErr } from './helpers/compare.js';
 
 beforeAll(async () => {
   await initBackend();
@@ -27,16 +28,6 @@ async function run(engine: 'compiled' | 'eager', c: CmidConfig, steps: number): 
     results.push(await trainer.step(cmidBatch(c, c.batchSize, 100 + t, 0.04 + 0.005 * t), { lr: c.lr, tau }));
   }
   return { results, state: trainer.getState(), model, trainer };
-}
-
-/** max |a - b| over max(max |b|, floor): relative to the tensor's scale, with a floor for tensors that are ~0. */
-function scaledErr(a: ArrayLike<number>, b: ArrayLike<number>, floor = 1e-6): number {
-  let diff = 0, scale = 0;
-  for (let i = 0; i < a.length; i++) {
-    diff = Math.max(diff, Math.abs(a[i]! - b[i]!));
-    scale = Math.max(scale, Math.abs(b[i]!));
-  }
-  return diff / Math.max(scale, floor);
 }
 
 /**

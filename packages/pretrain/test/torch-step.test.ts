@@ -27,6 +27,7 @@ import type { CmidConfig } from '../src/config.js';
 import { CmidModel } from '../src/model/cmid-model.js';
 import { cmidTrainStep } from '../src/step.js';
 import { cmidBatch, SMALL } from './helpers/batch.js';
+import { scaledErr } from './helpers/compare.js';
 
 const enabled = torchAvailable();
 if (!enabled && torchRequired()) throw new Error('CMID_REQUIRE_TORCH=1 but python3-torch is not importable by /usr/bin/python3.');
@@ -51,16 +52,6 @@ beforeAll(async () => {
 afterAll(() => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
-
-/** max |a - b| over max(max |b|, floor). */
-function scaledErr(a: ArrayLike<number>, b: ArrayLike<number>, floor = 1e-6): number {
-  let diff = 0, scale = 0;
-  for (let i = 0; i < a.length; i++) {
-    diff = Math.max(diff, Math.abs(a[i]! - b[i]!));
-    scale = Math.max(scale, Math.abs(b[i]!));
-  }
-  return diff / Math.max(scale, floor);
-}
 
 /** The initial model: seeded init, then teacher parameters and the centre moved off their trivial starts. */
 function initialModel(c: CmidConfig): CmidModel {
