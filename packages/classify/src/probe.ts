@@ -4,7 +4,8 @@
  * pooled features are classified by a weighted kNN (k 20, T 0.07, cosine; the common SSL monitor) and a linear
  * probe (multinomial logistic regression, @cmid/core metrics). No fine-tuning: this measures the features.
  */
-import { backboneOnnxRunner, createBackbone, embedWithRunner, knnClassify, linearProbe, loadBackboneWeights, timmResnetInit } from '@cmid/core';
+import { backboneOnnxRunner, createBackbone, embedWithRunner, knnClassify, linearProbe } from '@cmid/core';
+import { createClassifierBackbone, loadClassifierBackbone } from './model/classify-model.js';
 import { normalizationFor, type ClassifyConfig } from './config.js';
 import { readScene } from './datasets/read-scene.js';
 import { sceneReadOptions, type SceneDataset } from './datasets/types.js';
@@ -35,10 +36,10 @@ export interface ProbeResult {
 export async function probeBackbone(o: ProbeOptions): Promise<ProbeResult> {
   const ds = o.dataset;
   const config = normalizationFor(o.config, ds).config;
-  const backbone = createBackbone(config.backbone, { ...config.backboneOptions, inChannels: ds.bands });
-  if (o.weights === undefined && config.backbone.startsWith('resnet')) timmResnetInit(backbone); // as ClassifyModel
+  const opts = { ...config.backboneOptions, inChannels: ds.bands };
+  const backbone = o.weights === undefined ? createClassifierBackbone(config.backbone, opts) : createBackbone(config.backbone, opts);
   try {
-    if (o.weights !== undefined) await loadBackboneWeights(backbone, o.weights, { allowMissing: [/^norm[0-2]\./] });
+    if (o.weights !== undefined) await loadClassifierBackbone(backbone, o.weights);
     const runner = await backboneOnnxRunner(backbone, config.size, ds.bands, o.threads);
     const read = sceneReadOptions(ds);
     const topt = transformOptions(config);

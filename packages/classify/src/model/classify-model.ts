@@ -18,6 +18,21 @@ export interface ClassifyModelOptions {
   inChannels?: number;
 }
 
+/**
+ * The classifier's backbone at random init. ResNets get the init of the reference's fine-tuning model (mmseg,
+ * zero_init_residual) and of CMID's encoders, so that random init is the network pretraining starts from.
+ */
+export function createClassifierBackbone(name: string, options: Record<string, unknown>): Backbone {
+  const backbone = createBackbone(name, options);
+  if (name.startsWith('resnet')) timmResnetInit(backbone);
+  return backbone;
+}
+
+/** Loads backbone weights from `file` (see the file header). Swin's norm0..norm2 may be absent, as in the reference. */
+export function loadClassifierBackbone(backbone: Backbone, file: string): Promise<LoadBackboneResult> {
+  return loadBackboneWeights(backbone, file, { allowMissing: [/^norm[0-2]\./] });
+}
+
 export class ClassifyModel extends Module {
   readonly backbone: Backbone;
   readonly clsHead: Linear;
@@ -29,10 +44,7 @@ export class ClassifyModel extends Module {
     this.backboneName = o.backbone;
     this.numClasses = o.numClasses;
     const opts = { ...(o.backboneOptions ?? {}), ...(o.inChannels !== undefined ? { inChannels: o.inChannels } : {}) };
-    this.backbone = this.child('backbone', createBackbone(o.backbone, opts));
-    // the ResNet init of the reference's fine-tuning model (mmseg, zero_init_residual) and of CMID's encoders, so
-    // that random init is the network pretraining starts from (a checkpoint overwrites it)
-    if (o.backbone.startsWith('resnet')) timmResnetInit(this.backbone);
+    this.backbone = this.child('backbone', createClassifierBackbone(o.backbone, opts));
     this.clsHead = this.child('cls_head', new Linear(this.backbone.embedDim, o.numClasses));
   }
 
@@ -41,8 +53,8 @@ export class ClassifyModel extends Module {
     return this.clsHead.forward(this.backbone.forward(x)) as tf.Tensor2D;
   }
 
-  /** Loads backbone weights from `file` (see the file header). Swin's norm0..norm2 may be absent, as in the reference. */
+  /** Loads backbone weights from `file` (see loadClassifierBackbone). */
   async loadBackbone(file: string): Promise<LoadBackboneResult> {
-    return loadBackboneWeights(this.backbone, file, { allowMissing: [/^norm[0-2]\./] });
+    return loadClassifierBackbone(this.backbone, file);
   }
 }

@@ -51,6 +51,7 @@ export interface TrainStepSpec {
   /**
    * Teacher EMA: teacher <- tau * teacher + (1 - tau) * student, tau fed every step. 'before-update' (CMID's
    * hook order) averages in the student weights before this step's optimiser update; 'after-update' after it.
+   * Teachers are written only by the EMA (the loss must not assign them).
    */
   ema?: { pairs: readonly (readonly [teacher: string, student: string])[]; timing?: 'before-update' | 'after-update' };
   /**

@@ -434,9 +434,10 @@ class EagerTrainer implements Trainer {
       this.stepCount = step;
       return { step, ...result };
     }
-    // accumulated: the loss assigns variables in place (BN statistics, queues); keep the others to restore on failure
-    const trained = new Set(spec.params.map((p) => p.name));
-    const saved = Object.entries(spec.variables).filter(([n]) => !trained.has(n)).map(([n, v]) => [n, tf.clone(v)] as const);
+    // accumulated: the loss assigns variables in place (BN statistics, queues); keep them to restore on failure.
+    // Trained parameters and EMA teachers change only in the apply step, after every micro-batch succeeded.
+    const updatedLater = new Set([...spec.params.map((p) => p.name), ...(spec.ema?.pairs ?? []).map(([t]) => t)]);
+    const saved = Object.entries(spec.variables).filter(([n]) => !updatedLater.has(n)).map(([n, v]) => [n, tf.clone(v)] as const);
     let acc: Record<string, tf.Tensor> = Object.fromEntries(spec.params.map((p) => [p.name, tf.zeros(p.shape)]));
     const results: { loss: number; terms: Record<string, number> }[] = [];
     try {
