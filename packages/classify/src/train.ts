@@ -64,8 +64,8 @@ export interface FinetuneOptions {
   resume?: boolean | string;
   /** A fresh run into a folder that holds another run deletes its checkpoints and log (default: an error). */
   overwrite?: boolean;
-  /** Lower peak memory for a little speed (compiled engine; see TrainerOptions.lowMemory). */
-  lowMemory?: boolean;
+  /** onnxruntime's memory-pattern planning (compiled engine; off by default, see TrainerOptions.memoryPattern). */
+  memoryPattern?: boolean;
   maxSteps?: number;
   checkpointEvery?: number;
   keepCheckpoints?: number;
@@ -165,7 +165,7 @@ export async function finetune(o: FinetuneOptions): Promise<FinetuneResult> {
   const trainer = await createTrainer(spec, {
     engine,
     ...(o.threads !== undefined ? { threads: o.threads } : {}),
-    ...(o.lowMemory === true ? { lowMemory: true } : {}),
+    ...(o.memoryPattern === true ? { memoryPattern: true } : {}),
     onCompile: (info) => say(`compiled the fine-tuning step: ${info.nodes} ONNX nodes, ${(info.parameters / 1e6).toFixed(2)} M parameters, traced in ${(info.traceMs / 1000).toFixed(1)} s`),
   });
   let position: LoaderPosition = { epoch: 0, batch: 0 };

@@ -29,8 +29,8 @@ const accumulation = arg('accumulation', 4);
 const threads = availableParallelism();
 const here = fileURLToPath(new URL('.', import.meta.url));
 
-function child(engine: 'compiled' | 'eager', b: number, r: number, accum = 1, low = false): { stepS: number; compileS: number; peakRssMiB: number; terms: Record<string, number> } {
-  const out = execFileSync(process.execPath, [...process.execArgv, join(here, 'cmid-step.child.ts'), engine, 'resnet50', String(b), String(size), String(r), String(width), String(accum), low ? 'low' : 'plain'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 20 });
+function child(engine: 'compiled' | 'eager', b: number, r: number, accum = 1, pattern = false): { stepS: number; compileS: number; peakRssMiB: number; terms: Record<string, number> } {
+  const out = execFileSync(process.execPath, [...process.execArgv, join(here, 'cmid-step.child.ts'), engine, 'resnet50', String(b), String(size), String(r), String(width), String(accum), pattern ? 'pattern' : 'plain'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 20 });
   return JSON.parse(out.trim().split('\n').pop()!);
 }
 
@@ -50,8 +50,8 @@ async function main(): Promise<void> {
   const eager = withEager ? child('eager', eagerBatch, 1) : undefined;
   const accumulated = accumulation > 1 ? child('compiled', batch, reps, accumulation) : undefined;
   if (accumulated) console.log(`compiled, ${accumulation} micro-batches: ${JSON.stringify(accumulated)}`);
-  const lean = child('compiled', batch, reps, 1, true);
-  console.log(`compiled, lowMemory: ${JSON.stringify(lean)}`);
+  const planned = child('compiled', batch, reps, 1, true);
+  console.log(`compiled, memoryPattern: ${JSON.stringify(planned)}`);
   const row = {
     model: `CMID ResNet-50${width !== 64 ? ` (width ${width})` : ''}`,
     compiledImgS: batch / compiled.stepS,
@@ -71,14 +71,14 @@ async function main(): Promise<void> {
   const accumulatedRow = accumulated
     ? { model: `${row.model}, ${accumulation} x ${batch / accumulation} accumulated`, compiledImgS: batch / accumulated.stepS, compiledRssMiB: accumulated.peakRssMiB, compileS: accumulated.compileS, compiledTerms: accumulated.terms }
     : null;
-  table.push([`${row.model}, lowMemory`, `${f(batch / lean.stepS)} (${f(lean.peakRssMiB, 0)} MiB)`, '-', `${f(batch / lean.stepS / row.torchImgS)}x`, '-']);
+  table.push([`${row.model}, memoryPattern`, `${f(batch / planned.stepS)} (${f(planned.peakRssMiB, 0)} MiB)`, '-', `${f(batch / planned.stepS / row.torchImgS)}x`, '-']);
   if (accumulatedRow) table.push([accumulatedRow.model, `${f(accumulatedRow.compiledImgS)} (${f(accumulatedRow.compiledRssMiB, 0)} MiB)`, '-', `${f(accumulatedRow.compiledImgS / row.torchImgS)}x`, '-']);
   console.log(formatTable(header, table));
   const file = writeBenchResult({ bench: 'cmid-step', backend: 'ort', dtype: 'f32' }, {
-    machine: machineInfo(), threads, batch, size, reps, width, torchGemmGflops: torch?.gemm_gflops ?? null, ratio, floor: 0.3, row, accumulation: accumulatedRow, lowMemory: { compiledImgS: batch / lean.stepS, compiledRssMiB: lean.peakRssMiB, compileS: lean.compileS },
+    machine: machineInfo(), threads, batch, size, reps, width, torchGemmGflops: torch?.gemm_gflops ?? null, ratio, floor: 0.3, row, accumulation: accumulatedRow, memoryPattern: { compiledImgS: batch / planned.stepS, compiledRssMiB: planned.peakRssMiB, compileS: planned.compileS },
   });
   console.log(`wrote ${file}`);
-  const note = `\n\nOne CMID iteration (ResNet-50 student on two masked views with backward, teacher on two views, MIM head with focal L1 + focal frequency loss, MoCo InfoNCE against a 65 536-key queue, local heads on 20 matched cells per view, Adan, EMA) at batch ${batch}, ${size} px, ${threads} threads; PyTorch side: \`benchmarks/reference/torch_cmid_step.py\` (a re-implementation of the reference step; Debian python3-torch with a generic BLAS at ${torch?.gemm_gflops?.toFixed(1) ?? '-'} GFLOP/s for a 2048^3 matmul, oneDNN convolutions). Floor set by the issue: 0.3x. The accumulated row runs the same batch as ${accumulation} micro-batches (one update with the mean gradient; BN statistics per micro-batch), trading speed for peak memory; the lowMemory row turns off onnxruntime's memory-pattern planning (\`--low-memory\`). Source: \`${file.slice(repoRoot().length + 1)}\`.`;
+  const note = `\n\nOne CMID iteration (ResNet-50 student on two masked views with backward, teacher on two views, MIM head with focal L1 + focal frequency loss, MoCo InfoNCE against a 65 536-key queue, local heads on 20 matched cells per view, Adan, EMA) at batch ${batch}, ${size} px, ${threads} threads; PyTorch side: \`benchmarks/reference/torch_cmid_step.py\` (a re-implementation of the reference step; Debian python3-torch with a generic BLAS at ${torch?.gemm_gflops?.toFixed(1) ?? '-'} GFLOP/s for a 2048^3 matmul, oneDNN convolutions). Floor set by the issue: 0.3x. The accumulated row runs the same batch as ${accumulation} micro-batches (one update with the mean gradient; BN statistics per micro-batch), trading speed for peak memory; the memoryPattern row turns on onnxruntime's memory-pattern planning (\`--memory-pattern\`; off by default). Source: \`${file.slice(repoRoot().length + 1)}\`.`;
   if (!renderReadmeSection('bench:cmid-step', markdownTable(header, table) + note)) console.warn('README markers <!-- bench:cmid-step:start/end --> not found; table not rendered.');
 }
 

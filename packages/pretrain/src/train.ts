@@ -60,8 +60,8 @@ export interface PretrainOptions {
   resume?: boolean | string;
   /** A fresh run into a folder that holds another run deletes its checkpoints and log (default: an error). */
   overwrite?: boolean;
-  /** Lower peak memory for a little speed (compiled engine; see TrainerOptions.lowMemory). */
-  lowMemory?: boolean;
+  /** onnxruntime's memory-pattern planning (compiled engine; off by default, see TrainerOptions.memoryPattern). */
+  memoryPattern?: boolean;
   /** Stop after this global step (a checkpoint is written there); the schedule still spans `config.epochs`. */
   maxSteps?: number;
   /** Also checkpoint every this many steps (epoch ends always checkpoint). */
@@ -128,7 +128,7 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainResult> {
   const trainer = await createTrainer(spec, {
     engine,
     ...(o.threads !== undefined ? { threads: o.threads } : {}),
-    ...(o.lowMemory === true ? { lowMemory: true } : {}),
+    ...(o.memoryPattern === true ? { memoryPattern: true } : {}),
     onCompile: (info) => say(`compiled the CMID step: ${info.nodes} ONNX nodes, ${(info.parameters / 1e6).toFixed(2)} M parameters, ${(info.modelBytes / 1e6).toFixed(1)} MB graph, traced in ${(info.traceMs / 1000).toFixed(1)} s, session ${(info.sessionMs / 1000).toFixed(1)} s`),
   });
   let position = { epoch: 0, batch: 0 };

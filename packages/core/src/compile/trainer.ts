@@ -69,8 +69,8 @@ export interface TrainerOptions {
   onCompile?: (info: CompileInfo) => void;
   /** onnxruntime session options for diagnosis (compiled engine): per-node profile, optimised-model dump. */
   session?: Pick<SessionOptions, 'profileFilePrefix' | 'optimizedModelFilePath' | 'optimization'>;
-  /** Smaller peak memory for a little time (onnxruntime without memory-pattern planning; see SessionOptions). */
-  lowMemory?: boolean;
+  /** onnxruntime's memory-pattern planning (off by default: more peak memory, no faster; see SessionOptions). */
+  memoryPattern?: boolean;
   /** Called with each compiled graph's ONNX model bytes (before onnxruntime's optimisations). */
   onModel?: (model: Uint8Array, key: string) => void;
 }
@@ -236,7 +236,7 @@ class CompiledTrainer implements Trainer {
     const model = encodeIrGraph(trace.graph, { params: 'inputs', metadata: { producer: 'cmid compiled train step', key } });
     this.options.onModel?.(model, key);
     const t1 = performance.now();
-    const session = await createSession(model, { ...this.options.session, ...(this.options.lowMemory === true ? { lowMemory: true } : {}), ...(this.options.threads !== undefined ? { threads: this.options.threads } : {}), ...(this.options.provider ? { provider: this.options.provider } : {}) });
+    const session = await createSession(model, { ...this.options.session, ...(this.options.memoryPattern === true ? { memoryPattern: true } : {}), ...(this.options.threads !== undefined ? { threads: this.options.threads } : {}), ...(this.options.provider ? { provider: this.options.provider } : {}) });
     const sessionMs = performance.now() - t1;
     const updates = new Map<string, string>();
     for (const name of trace.graph.outputNames) {

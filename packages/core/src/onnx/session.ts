@@ -21,11 +21,13 @@ export interface SessionOptions {
   /** Write the model as onnxruntime optimised it (after fusions and transpose cancelling) to this path. */
   optimizedModelFilePath?: string;
   /**
-   * Turn off onnxruntime's memory-pattern planning (one pre-planned block per run): allocations are then made per
-   * tensor as needed, so fewer activations are live at once. Measured on the CMID ResNet-50 training step (batch 8,
-   * 2 threads): peak RSS 8.8 -> 7.2 GiB; time per step 0.87x-1.15x of the default over five runs (noise).
+   * onnxruntime's memory-pattern planning (its default, off here): after the first run, every run takes one
+   * pre-planned block for all intermediates. The first run's per-tensor allocations stay in the CPU arena beside
+   * that block, so peak RSS grows by about the step's activation memory, and no step got faster for it. Measured
+   * (2 threads, batch 8, 224 px): ResNet-50 SGD step 2.8 GiB with it against 1.9 without; CMID ResNet-50 step 8.8
+   * against 7.2 (docs/decisions.md, "Peak memory of the compiled step"). Results are bit-identical either way.
    */
-  lowMemory?: boolean;
+  memoryPattern?: boolean;
 }
 
 let ortModule: typeof Ort | undefined;
@@ -55,7 +57,7 @@ export async function createSession(model: Uint8Array | string, options: Session
       graphOptimizationLevel: options.optimization ?? 'all',
       ...(options.profileFilePrefix !== undefined ? { enableProfiling: true, profileFilePrefix: options.profileFilePrefix } : {}),
       ...(options.optimizedModelFilePath !== undefined ? { optimizedModelFilePath: options.optimizedModelFilePath } : {}),
-      ...(options.lowMemory === true ? { enableMemPattern: false } : {}),
+      enableMemPattern: options.memoryPattern === true,
     };
     return typeof model === 'string' ? await ort.InferenceSession.create(model, opts) : await ort.InferenceSession.create(model, opts);
   } catch (e) {

@@ -182,10 +182,10 @@ describe('compiled engine contracts', () => {
     });
   }
 
-  it('lowMemory (no memory-pattern planning) changes nothing but the allocation: bit-identical steps', async () => {
+  it('memoryPattern (onnxruntime\'s pre-planned allocation) changes nothing but the allocation: bit-identical steps', async () => {
     const plain = await run('compiled', 'adamw', 2);
     const spec = resnetSpec('adamw', 1);
-    const trainer = await createTrainer(spec, { engine: 'compiled', lowMemory: true });
+    const trainer = await createTrainer(spec, { engine: 'compiled', memoryPattern: true });
     const losses: number[] = [];
     for (let s = 0; s < 2; s++) losses.push((await trainer.step(batch(s), { lr: 1e-3 })).loss);
     trainer.syncToVariables();

@@ -30,6 +30,14 @@ describe('fuseReluGrad', () => {
     expect(after.Step ?? 0).toBe(0);
     expect(after[WHERE_POSITIVE]).toBe(2);
     expect(after.Multiply).toBe(before.Multiply! - 2);
+    // each gradient reads a ReLU's output, so no pre-ReLU value (nor a saved copy of one) outlives the forward
+    const producer = new Map(fused.nodes.filter((n) => !n.folded).flatMap((n) => n.outputs.map((o) => [o, n] as const)));
+    const wheres = fused.nodes.filter((n) => n.op === WHERE_POSITIVE);
+    expect(wheres.map((n) => producer.get(n.inputs[0]!)?.op)).toEqual(['Relu', 'Relu']);
+    const reluInputs = new Set(fused.nodes.filter((n) => n.op === 'Relu').map((n) => n.inputs[0]!));
+    const readers = fused.nodes.filter((n) => !n.folded && n.op !== 'Relu' && n.inputs.some((i) => reluInputs.has(i)));
+    expect(readers.map((n) => n.op)).not.toContain('Identity');
+    expect(after.Identity ?? 0).toBeLessThan(before.Identity ?? 0);
     const ort = await loadOrt();
     const session = await createSession(encodeIrGraph(trace.graph), { threads: 1 });
     const out = await session.run({ x: new ort.Tensor('float32', data, shape) });
