@@ -22,6 +22,7 @@ import type * as Ort from 'onnxruntime-node';
 import { CmidError } from '../runtime/errors.js';
 import { traceSymbolic, activeSymbolicTrace, type FeedSpec } from '../graph/symbolic-trace.js';
 import { summarize, type IrGraph } from '../graph/ir.js';
+import { ohwiShape, storeFiltersOhwi } from '../graph/filter-layout.js';
 import { encodeIrGraph } from '../onnx/export.js';
 import { createSession, loadOrt, type ExecutionProvider, type SessionOptions } from '../onnx/session.js';
 import { accKey, applyStepGraph, checkSpec, microStepGraph, scalarNames, splitFirstAxis, stepGraph, type BatchTensor, type TrainStepSpec } from './step-graph.js';
@@ -69,6 +70,12 @@ export interface TrainerOptions {
   onCompile?: (info: CompileInfo) => void;
   /** onnxruntime session options for diagnosis (compiled engine): per-node profile, optimised-model dump. */
   session?: Pick<SessionOptions, 'profileFilePrefix' | 'optimizedModelFilePath' | 'optimization'>;
+  /**
+   * Where the compiled engine keeps 4D float state (conv filters, their optimiser slots and accumulators, EMA
+   * teachers): 'ohwi' (default) saves onnxruntime a slow all-axes transpose per filter and step
+   * (graph/filter-layout.ts); 'hwio' keeps tfjs's layout. The state the trainer exports is HWIO either way.
+   */
+  filterLayout?: 'ohwi' | 'hwio';
   /** onnxruntime's memory-pattern planning (off by default: more peak memory, no faster; see SessionOptions). */
   memoryPattern?: boolean;
   /** Called with each compiled graph's ONNX model bytes (before onnxruntime's optimisations). */
@@ -127,7 +134,10 @@ function scalarValues(spec: TrainStepSpec, step: number, schedule: StepSchedule)
 // ---------------------------------------------------------------------------------------------- compiled
 
 interface Slot {
+  /** The logical shape (tfjs's, and the exported state's). */
   shape: number[];
+  /** Stored as OHWI (graph/filter-layout.ts): the buffers hold the [3, 0, 1, 2] permutation of `shape`. */
+  ohwi: boolean;
   dtype: 'float32' | 'int32' | 'bool';
   buffers: [Data, Data];
   tensors: [Ort.Tensor, Ort.Tensor];
@@ -151,6 +161,36 @@ function allocate(dtype: 'float32' | 'int32' | 'bool', size: number): Data {
 
 type GraphKind = 'step' | 'micro' | 'apply';
 
+/** The state entry a graph output writes: `param:`, `ema:`, `assign:` name a variable; `newslot:` / `newacc:` a slot. */
+function updateTarget(output: string): string | undefined {
+  const m = /^(param|ema|assign):(.*)$/.exec(output);
+  if (m) return m[2]!;
+  if (output.startsWith('newslot:') || output.startsWith('newacc:')) return output.slice(3);
+  return undefined;
+}
+
+/** HWIO [a, b, c, d] data -> its OHWI [d, a, b, c] permutation (a new array). */
+function permuteToOhwi(src: Float32Array, [a, b, c, d]: readonly number[]): Float32Array {
+  const out = new Float32Array(src.length);
+  const abc = a! * b! * c!;
+  for (let i = 0; i < abc; i++) for (let o = 0; o < d!; o++) out[o * abc + i] = src[i * d! + o]!;
+  return out;
+}
+
+/** OHWI [d, a, b, c] data -> HWIO [a, b, c, d] (a new array). */
+function permuteFromOhwi(src: Float32Array, [a, b, c, d]: readonly number[]): Float32Array {
+  const out = new Float32Array(src.length);
+  const abc = a! * b! * c!;
+  for (let o = 0; o < d!; o++) for (let i = 0; i < abc; i++) out[i * d! + o] = src[o * abc + i]!;
+  return out;
+}
+
+/** A slot's current values in the logical layout (a copy). */
+function logicalData(s: Slot): Data {
+  const cur = s.buffers[s.current];
+  return s.ohwi ? permuteFromOhwi(cur as Float32Array, s.shape) : cur.slice();
+}
+
 class CompiledTrainer implements Trainer {
   readonly engine = 'compiled' as const;
   stepCount = 0;
@@ -169,8 +209,11 @@ class CompiledTrainer implements Trainer {
     const ort = await loadOrt();
     this.ort = ort;
     const add = (name: string, t: TrainerState['tensors'][string]) => {
+      const ohwi = this.options.filterLayout !== 'hwio' && t.dtype === 'float32' && t.shape.length === 4;
+      const a = ohwi ? permuteToOhwi(t.data as Float32Array, t.shape) : t.data;
       const b = allocate(t.dtype, t.data.length);
-      this.slots.set(name, { shape: t.shape, dtype: t.dtype, buffers: [t.data, b], tensors: [new ort.Tensor(ortType(t.dtype), t.data, t.shape), new ort.Tensor(ortType(t.dtype), b, t.shape)], current: 0 });
+      const shape = ohwi ? ohwiShape(t.shape) : t.shape;
+      this.slots.set(name, { shape: t.shape, ohwi, dtype: t.dtype, buffers: [a, b], tensors: [new ort.Tensor(ortType(t.dtype), a, shape), new ort.Tensor(ortType(t.dtype), b, shape)], current: 0 });
     };
     for (const [name, t] of Object.entries(this.initialTensors())) add(name, t);
     if (this.parts > 1) {
@@ -233,23 +276,27 @@ class CompiledTrainer implements Trainer {
       return stepGraph(spec, batchTensors, scalars, slots);
     }, { inputs, variables: spec.variables });
     const traceMs = performance.now() - t0;
-    const model = encodeIrGraph(trace.graph, { params: 'inputs', metadata: { producer: 'cmid compiled train step', key } });
+    const stored = new Set([...this.slots].filter(([, slot]) => slot.ohwi).map(([name]) => name));
+    const graph = storeFiltersOhwi(trace.graph, stored, (output) => {
+      const target = updateTarget(output);
+      return target !== undefined && stored.has(target);
+    });
+    const model = encodeIrGraph(graph, { params: 'inputs', metadata: { producer: 'cmid compiled train step', key } });
     this.options.onModel?.(model, key);
     const t1 = performance.now();
     const session = await createSession(model, { ...this.options.session, ...(this.options.memoryPattern === true ? { memoryPattern: true } : {}), ...(this.options.threads !== undefined ? { threads: this.options.threads } : {}), ...(this.options.provider ? { provider: this.options.provider } : {}) });
     const sessionMs = performance.now() - t1;
     const updates = new Map<string, string>();
     for (const name of trace.graph.outputNames) {
-      const m = /^(param|ema|assign):(.*)$/.exec(name);
-      if (m) updates.set(name, m[2]!);
-      else if (name.startsWith('newslot:') || name.startsWith('newacc:')) updates.set(name, name.slice(3));
+      const target = updateTarget(name);
+      if (target !== undefined) updates.set(name, target);
     }
     for (const name of updates.keys()) {
       if (!session.outputNames.includes(name)) throw new CmidError('kernel', `compiled step: output "${name}" lost its name in the ONNX graph (name clash).`);
     }
     const s = summarize(trace.graph);
     this.options.onCompile?.({ key, nodes: s.nodes, ops: s.ops, parameters: s.parameters, activationBytes: s.activationBytes, traceMs, sessionMs, modelBytes: model.byteLength });
-    return { session, graph: trace.graph, feeds: new Map(trace.feeds.map((f) => [f.name, f])), updates };
+    return { session, graph, feeds: new Map(trace.feeds.map((f) => [f.name, f])), updates };
   }
 
   /** Runs one graph with its outputs written into the spare buffers of the slots they update (not yet swapped). */
@@ -352,7 +399,7 @@ class CompiledTrainer implements Trainer {
     for (const [name, v] of Object.entries(this.spec.variables)) {
       const slot = this.slots.get(name);
       if (slot === undefined) continue;
-      tf.tidy(() => v.assign(tf.tensor(slot.buffers[slot.current], slot.shape, slot.dtype)));
+      tf.tidy(() => v.assign(tf.tensor(logicalData(slot), slot.shape, slot.dtype)));
     }
   }
 
@@ -360,7 +407,7 @@ class CompiledTrainer implements Trainer {
     if (this.pending !== undefined) return this.pending;
     if (this.ort === undefined) return { step: this.stepCount, tensors: this.initialTensors() }; // before the first step
     const tensors: TrainerState['tensors'] = {};
-    for (const [name, s] of this.slots) if (!name.startsWith('acc:')) tensors[name] = { data: s.buffers[s.current].slice(), shape: [...s.shape], dtype: s.dtype };
+    for (const [name, s] of this.slots) if (!name.startsWith('acc:')) tensors[name] = { data: logicalData(s), shape: [...s.shape], dtype: s.dtype };
     return { step: this.stepCount, tensors };
   }
 
@@ -374,7 +421,7 @@ class CompiledTrainer implements Trainer {
       const s = name.startsWith('acc:') ? undefined : this.slots.get(name);
       if (s === undefined) throw new CmidError('checkpoint', `trainer state: "${name}" is not part of this training step.`);
       if (t.data.length !== s.buffers[0].length) throw new CmidError('checkpoint', `trainer state: "${name}" has ${t.data.length} values, the step expects ${s.buffers[0].length} ([${s.shape}]).`);
-      s.buffers[s.current].set(t.data);
+      s.buffers[s.current].set(s.ohwi ? permuteToOhwi(t.data as Float32Array, s.shape) : t.data);
     }
     this.stepCount = state.step;
   }

@@ -7,13 +7,15 @@
  * - Input gradient of a convolution: ConvTranspose with the forward pads and the output_padding that restores the
  *   input size.
  * - Filter gradient: im2col in NHWC (one strided Slice per kernel tap, concatenated on channels, which is exactly
- *   HWIO order) and one Gemm with transA; a 1x1 convolution is a single Gemm on the (strided) input.
+ *   HWIO order) and one Gemm with transA; a 1x1 convolution is a single Gemm on the (strided) input. Its OHWI
+ *   variant (compiled training steps, graph/filter-layout.ts) swaps the Gemm's operands: [Co, kh*kw*Ci] is OHWI.
  * - Max-pool gradient: MaxPool's Indices output (flat NCHW positions, first maximum) and a ScatterElements add.
  * - Segment sums (gather gradients): ScatterND with reduction add.
  */
 import * as tf from '@tensorflow/tfjs';
 import { CmidError } from '../runtime/errors.js';
 import type { IrNode } from '../graph/ir.js';
+import { CONV_FILTER_GRAD_OHWI } from '../graph/filter-layout.js';
 import { byName, emit, inp, int, ints, out, str, transpose, valueOf, type LowerContext, type Lowering } from './lower-util.js';
 
 /** The value id of a kernel input the lowering cannot do without. */
@@ -63,7 +65,7 @@ const conv2dBackpropInput: Lowering = (n, c) => {
   emit(c, 'Transpose', [y], [out(n, c)], { perm: ints([0, 2, 3, 1]) });
 };
 
-const conv2dBackpropFilter: Lowering = (n, c) => {
+const conv2dBackpropFilter = (ohwi: boolean): Lowering => (n, c) => {
   const a = n.attrs as unknown as ConvAttrs & { filterShape: number[] };
   const x = required(n, 'x'), dy = required(n, 'dy');
   const xShape = shapeOf(c, x);
@@ -97,8 +99,14 @@ const conv2dBackpropFilter: Lowering = (n, c) => {
   }
   const cols2 = reshape(c, cols, [rows, kh * kw * Ci], 'cols2d');
   const g = c.fresh('dw2d');
-  emit(c, 'Gemm', [cols2, dy2], [g], { transA: int(1) });
-  emit(c, 'Reshape', [g, c.ints([kh, kw, Ci, Co])], [out(n, c)]);
+  if (ohwi) {
+    // dy^T cols: [Co, kh*kw*Ci], the rows of cols being (tap, channel) in HWI order, i.e. OHWI (graph/filter-layout.ts)
+    emit(c, 'Gemm', [dy2, cols2], [g], { transA: int(1) });
+    emit(c, 'Reshape', [g, c.ints([Co, kh, kw, Ci])], [out(n, c)]);
+  } else {
+    emit(c, 'Gemm', [cols2, dy2], [g], { transA: int(1) });
+    emit(c, 'Reshape', [g, c.ints([kh, kw, Ci, Co])], [out(n, c)]);
+  }
 };
 
 const maxPoolGrad: Lowering = (n, c) => {
@@ -170,7 +178,8 @@ const stridedSlice: Lowering = (n, c) => {
 
 export const GRAD_LOWERINGS: Record<string, Lowering> = {
   Conv2DBackpropInput: conv2dBackpropInput,
-  Conv2DBackpropFilter: conv2dBackpropFilter,
+  Conv2DBackpropFilter: conv2dBackpropFilter(false),
+  [CONV_FILTER_GRAD_OHWI]: conv2dBackpropFilter(true),
   MaxPoolGrad: maxPoolGrad,
   UnsortedSegmentSum: unsortedSegmentSum,
   Step: (n, c) => {

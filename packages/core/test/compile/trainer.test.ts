@@ -12,7 +12,7 @@ import { createTrainer, type BatchTensor, type CompileInfo, type Engine, type Tr
 import { moduleVariables, type TrainStepSpec } from '../../src/compile/step-graph.js';
 import { createOptimizer, paramSpecsFromModule } from '../../src/train/optim/index.js';
 import { CmidError } from '../../src/runtime/errors.js';
-import { compareClose } from '../../src/testing/index.js';
+import { compareClose, expectClose } from '../../src/testing/index.js';
 
 beforeAll(async () => {
   await initBackend({ backend: 'wasm' });
@@ -193,6 +193,41 @@ describe('compiled engine contracts', () => {
     expect(losses).toEqual(plain.losses);
     const v = values(spec);
     for (const [k, e] of Object.entries(plain.values)) expect(Array.from(v[k]!), k).toEqual(Array.from(e));
+  });
+
+  it('filters kept as OHWI inside the engine: the same steps as HWIO, and the state it exports and takes is HWIO', async () => {
+    const runLayout = async (filterLayout: 'ohwi' | 'hwio', resumeFrom?: Awaited<ReturnType<Trainer['getState']>>) => {
+      const spec = resnetSpec('adamw', 1, 1.0);
+      const trainer = await createTrainer(spec, { engine: 'compiled', filterLayout });
+      if (resumeFrom !== undefined) trainer.setState(resumeFrom);
+      const losses: number[] = [];
+      for (let s = resumeFrom?.step ?? 0; s < 3; s++) losses.push((await trainer.step(batch(s), { lr: 1e-3 })).loss);
+      const state = trainer.getState();
+      trainer.syncToVariables();
+      trainer.dispose();
+      return { losses, state, values: values(spec) };
+    };
+    const hwio = await runLayout('hwio');
+    const ohwi = await runLayout('ohwi');
+    ohwi.losses.forEach((l, s) => expect(Math.abs(l - hwio.losses[s]!), `loss ${s}`).toBeLessThan(1e-5 * Math.abs(hwio.losses[s]!)));
+    const filters = Object.keys(hwio.values).filter((k) => hwio.state.tensors[k]?.shape.length === 4);
+    expect(filters.length).toBeGreaterThan(10);
+    for (const [k, e] of Object.entries(hwio.values)) expectClose(ohwi.values[k]!, e, 1e-4, 1e-6, k);
+    for (const [k, t] of Object.entries(hwio.state.tensors)) {
+      expect(ohwi.state.tensors[k]!.shape, k).toEqual(t.shape);
+      expectClose(ohwi.state.tensors[k]!.data as Float32Array, t.data as Float32Array, 1e-4, 1e-6, k);
+    }
+    // an HWIO state taken after step 1 and continued in OHWI ends where the HWIO run did
+    const first = await (async () => {
+      const spec = resnetSpec('adamw', 1, 1.0);
+      const trainer = await createTrainer(spec, { engine: 'compiled', filterLayout: 'hwio' });
+      await trainer.step(batch(0), { lr: 1e-3 });
+      const st = trainer.getState();
+      trainer.dispose();
+      return st;
+    })();
+    const resumed = await runLayout('ohwi', first);
+    for (const [k, e] of Object.entries(hwio.values)) expectClose(resumed.values[k]!, e, 1e-4, 1e-6, `resumed ${k}`);
   });
 
   it('another input shape compiles and caches a second graph over the same state', async () => {
