@@ -100,6 +100,20 @@ export class Rng {
     this.s.set(state);
     this.spareNormal = undefined;
   }
+
+  /**
+   * Copies the four state words into `dst` at `offset`, for code that runs the same xoshiro128** stream elsewhere
+   * (the wasm noise kernel) and hands the advanced state back with `loadWords`. Unlike getState/setState, the pair
+   * keeps the cached normal spare: to the caller it is as if the words had been drawn with nextU32.
+   */
+  storeWords(dst: Uint32Array, offset = 0): void {
+    dst.set(this.s, offset);
+  }
+
+  /** Replaces the four state words with `src[offset .. offset + 4)` (see storeWords); the normal spare is kept. */
+  loadWords(src: Uint32Array, offset = 0): void {
+    this.s.set(src.subarray(offset, offset + 4));
+  }
 }
 
 function rotl(x: number, k: number): number {

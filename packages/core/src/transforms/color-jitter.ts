@@ -100,7 +100,7 @@ export function adjustSaturation(img: Image<Uint8Array>, factor: number, out?: I
 /**
  * Rotates hue by `factor` (in [-0.5, 0.5], a fraction of the colour circle); torchvision adjust_hue on uint8:
  * RGB/255 -> HSV in float32 -> (h + factor) mod 1 -> RGB -> trunc(255 x), every float32 step rounded as torch does
- * (the scalar float32 kernel in wasm/augment.c, compiled without FMA contraction).
+ * (the float32 SIMD kernel in wasm/augment.c: the same IEEE operation per lane, compiled without FMA contraction).
  */
 export function adjustHue(img: Image<Uint8Array>, factor: number, out?: Image<Uint8Array>): Image<Uint8Array> {
   checkRgbU8(img, 'adjustHue');

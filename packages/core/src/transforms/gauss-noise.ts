@@ -7,8 +7,10 @@
  * The 50 000 to 150 000 normal draws per image dominate the cost of the CMID pipeline, so they come from a
  * ziggurat (Marsaglia and Tsang 2000, 128 layers) fed by the Rng's 32-bit outputs instead of Box-Muller: the layer
  * index uses the low 7 bits and the magnitude the other 25 bits of the same word (independent bits, avoiding the
- * correlation Doornik 2005 found in the original). For uint8 images the fast path (about 99 % of draws) and the
- * clip/truncate run in wasm/augment.c in float32; the words still come from the Rng, one per value, in order.
+ * correlation Doornik 2005 found in the original). For uint8 images the fast path (about 97 % of draws) and the
+ * clip/truncate run in wasm/augment.c in float32; the words still come from the Rng, one per value, in order
+ * (the kernel runs the Rng's xoshiro128** on its state and hands the advanced state back), and the slow path
+ * follows in float64, in wasm where its own exp/log decide with certainty, else here (the same bits either way).
  */
 import { CmidError } from '../runtime/errors.js';
 import type { Rng } from '../rng/rng.js';
@@ -20,9 +22,10 @@ const M1 = 16777216; // 2^24: magnitudes are signed 25-bit integers
 const KN = new Float64Array(128);
 const WN = new Float64Array(128);
 const FN = new Float64Array(128);
-// float32 copies for the wasm fast path (KN entries are integers < 2^24, exact in float32)
-let KN32: Float32Array | undefined;
-let WN32: Float32Array | undefined;
+// float32 (KN[i], WN[i]) pairs for the wasm fast path (KN entries are integers < 2^24, exact in float32), and
+// KN, WN, FN as float64 for its slow path
+let KW32: Float32Array | undefined;
+let TAB: Float64Array | undefined;
 {
   const vn = 9.91256303526217e-3;
   let dn = ZIG_R;
@@ -107,16 +110,24 @@ export function addGaussNoise<T extends PixelData>(img: Image<T>, rng: Rng, sigm
 }
 
 /**
- * One Rng word per value (drawn in order); the ziggurat fast path and the clip/truncate run in wasm (float32); the
- * ~1 % of values that need the slow path are finished here, in index order, with further draws.
+ * One Rng word per value (drawn in order, by the wasm kernel from the Rng's state, which it advances); the ziggurat
+ * fast path and the clip/truncate run in wasm (float32); the ~3 % of values that need the slow path follow in index
+ * order with further draws, in float64: in wasm as far as its exp/log decide with certainty (nearly always all),
+ * the rest here (zigguratSlow).
  */
 function noiseU8(src: Uint8Array, rng: Rng, sigma: number, mean: number, dst: Uint8Array): void {
-  const fill = (words: Uint32Array): void => {
-    for (let i = 0; i < words.length; i++) words[i] = rng.nextU32();
-  };
-  KN32 ??= Float32Array.from(KN);
-  WN32 ??= Float32Array.from(WN);
-  const { slow, words } = wasmNoiseU8(src, fill, sigma, mean, KN32, WN32, dst);
+  if (KW32 === undefined || TAB === undefined) {
+    KW32 = new Float32Array(256);
+    for (let i = 0; i < 128; i++) {
+      KW32[2 * i] = KN[i]!;
+      KW32[2 * i + 1] = WN[i]!;
+    }
+    TAB = new Float64Array(384);
+    TAB.set(KN, 0);
+    TAB.set(WN, 128);
+    TAB.set(FN, 256);
+  }
+  const { slow, words } = wasmNoiseU8(src, rng, sigma, mean, KW32, TAB, dst);
   for (let j = 0; j < slow.length; j++) {
     const i = slow[j]!;
     const u = words[j]!;

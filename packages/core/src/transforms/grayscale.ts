@@ -13,6 +13,7 @@
 import { CmidError } from '../runtime/errors.js';
 import type { Rng } from '../rng/rng.js';
 import { requireRgb, type Image, type PixelData } from './image.js';
+import { wasmGray } from './wasm/augment-wasm.js';
 
 export type GrayscaleMode = 'opencv' | 'torchvision' | 'pil';
 
@@ -72,9 +73,10 @@ export function toGrayscale<T extends PixelData>(img: Image<T>, options: Graysca
   }
   if (src instanceof Uint8Array) {
     const out = (given?.data as Uint8Array | undefined) ?? new Uint8Array(n * oc);
-    if (mode === 'torchvision') grayTorchvision(src, n, oc, out);
-    else if (mode === 'pil') grayFixed(src, n, oc, 19595, 38470, 7471, 16, out);
-    else grayFixed(src, n, oc, 4899, 9617, 1868, 14, out);
+    // OpenCV and torchvision: wasm SIMD (wasm/augment.c, the same integer / float32 arithmetic as the functions
+    // above); PIL's 16-bit weights do not fit the kernel's i16 lanes and stay here.
+    if (mode === 'pil') grayFixed(src, n, oc, 19595, 38470, 7471, 16, out);
+    else wasmGray(src, mode, oc, out);
     return { data: out as T, height: img.height, width: img.width, channels: oc };
   }
   const [wr, wg, wb] = mode === 'torchvision' ? [0.2989, 0.587, 0.114] : [0.299, 0.587, 0.114];
@@ -95,17 +97,6 @@ function grayFixed(src: Uint8Array, n: number, oc: number, wr: number, wg: numbe
   const half = 1 << (shift - 1);
   for (let i = 0, p = 0; i < n; i++, p += 3) {
     const g = (src[p]! * wr + src[p + 1]! * wg + src[p + 2]! * wb + half) >> shift;
-    if (oc === 3) {
-      out[p] = g;
-      out[p + 1] = g;
-      out[p + 2] = g;
-    } else out[i] = g;
-  }
-}
-
-function grayTorchvision(src: Uint8Array, n: number, oc: number, out: Uint8Array): void {
-  for (let i = 0, p = 0; i < n; i++, p += 3) {
-    const g = torchvisionGray(src[p]!, src[p + 1]!, src[p + 2]!);
     if (oc === 3) {
       out[p] = g;
       out[p + 1] = g;

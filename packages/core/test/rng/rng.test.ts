@@ -39,4 +39,21 @@ describe('Rng', () => {
     for (let i = 0; i < 1000; i++) { const v = r.int(2, 7); expect(v).toBeGreaterThanOrEqual(2); expect(v).toBeLessThan(7); seen.add(v); }
     expect([...seen].sort()).toEqual([2, 3, 4, 5, 6]);
   });
+  it('storeWords / loadWords hand the stream out and back without touching the cached normal spare', () => {
+    const a = new Rng(11), b = new Rng(11);
+    a.normal();
+    b.normal(); // both hold a spare now
+    const words = new Uint32Array(6);
+    a.storeWords(words, 1);
+    expect(Array.from(words.subarray(1, 5))).toEqual(a.getState());
+    // advance the copied state by 5 words "elsewhere" (here: another Rng), then load it back into a
+    const elsewhere = new Rng(Array.from(words.subarray(1, 5)) as [number, number, number, number]);
+    for (let i = 0; i < 5; i++) elsewhere.nextU32();
+    elsewhere.storeWords(words, 2);
+    a.loadWords(words, 2);
+    for (let i = 0; i < 5; i++) b.nextU32();
+    expect(a.getState()).toEqual(b.getState());
+    expect(a.normal()).toBe(b.normal()); // the spare survived in a as in b
+    expect([a.nextU32(), a.next()]).toEqual([b.nextU32(), b.next()]);
+  });
 });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Rng } from '../../src/rng/rng.js';
 import { runTorch } from '../../src/testing/torch-oracle.js';
-import { opencvGray, randomGrayscale, toGrayscale } from '../../src/transforms/grayscale.js';
+import { opencvGray, pilGray, randomGrayscale, toGrayscale, torchvisionGray } from '../../src/transforms/grayscale.js';
 import { diffStats, f32, itOracle, synthImage } from './helpers.js';
 
 const img = synthImage(33, 47, 3, 3);
@@ -43,6 +43,26 @@ outputs['pil'] = torch.from_numpy(np.asarray(Image.fromarray(x.numpy()).convert(
     for (let p = 0; p < g3.data.length; p += 3) {
       expect(g3.data[p + 1]).toBe(g3.data[p]);
       expect(g3.data[p + 2]).toBe(g3.data[p]);
+    }
+  });
+
+  it('uint8 (OpenCV and torchvision in wasm, PIL in JS) equal the per-pixel formulas for every colour on a grid, 1 and 3 bands out, in place', () => {
+    const colours: number[] = [];
+    for (let r = 0; r < 256; r += 3) for (let g = 0; g < 256; g += 5) for (let b = 0; b < 256; b += 4) colours.push(r, g, b);
+    colours.push(255, 255, 255, 0, 0, 0);
+    const all = Uint8Array.from(colours);
+    for (const npix of [1, 2, 15, 16, 17, 33, all.length / 3]) {
+      const data = all.subarray(0, npix * 3);
+      const im = { data, height: 1, width: npix, channels: 3 };
+      for (const [mode, f] of [['opencv', opencvGray], ['torchvision', torchvisionGray], ['pil', pilGray]] as const) {
+        const ref = new Uint8Array(npix);
+        for (let i = 0; i < npix; i++) ref[i] = f(data[3 * i]!, data[3 * i + 1]!, data[3 * i + 2]!);
+        expect(diffStats(toGrayscale(im, { mode, outputChannels: 1 }).data, ref), `${mode} npix=${npix}`).toEqual({ mismatches: 0, maxDiff: 0 });
+        const ref3 = new Uint8Array(npix * 3).map((_, j) => ref[Math.floor(j / 3)]!);
+        const copy = { ...im, data: data.slice() };
+        toGrayscale(copy, { mode, out: copy });
+        expect(diffStats(copy.data, ref3), `${mode} in place npix=${npix}`).toEqual({ mismatches: 0, maxDiff: 0 });
+      }
     }
   });
 

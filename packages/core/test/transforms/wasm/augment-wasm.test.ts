@@ -44,6 +44,26 @@ describe('augment.wasm', () => {
     },
   );
 
+  it('3-band enlarging bilinear (grouped 4-output path) and Pillow bilinear/bicubic, with boxes and flips, equal the 1-band path band by band', () => {
+    for (const C of [3, 4]) {
+      for (const [h, w, oh, ow] of [[9, 11, 30, 37], [40, 33, 64, 64], [60, 70, 61, 71], [224, 224, 224, 224]] as const) {
+        const img = synthImage(h, w, C, h + w);
+        for (const box of [undefined, { top: 1, left: 2, height: h - 3, width: w - 5 }]) {
+          for (const flipHorizontal of [false, true]) {
+            for (const [interpolation, antialias] of [['bilinear', false], ['bilinear', true], ['bicubic', true]] as const) {
+              const o = { interpolation, antialias, box, flipHorizontal };
+              const all = resizeImage(img, oh, ow, o);
+              for (let c = 0; c < C; c++) {
+                const alone = resizeImage(band(img, c), oh, ow, o);
+                expect(diffStats(band(all, c).data, alone.data).mismatches, `C=${C} ${h}x${w}->${oh}x${ow} ${interpolation} aa=${antialias} box=${box !== undefined} flip=${flipHorizontal} band ${c}`).toBe(0);
+              }
+            }
+          }
+        }
+      }
+    }
+  });
+
   it('SIMD 3/4-band paths equal the scalar 1-band path band by band, for tiny and odd sizes (no read/write past the buffers)', () => {
     for (const C of [2, 3, 4, 5]) {
       for (const [h, w, oh, ow] of [[1, 1, 3, 2], [5, 7, 9, 4], [17, 3, 6, 33]] as const) {
