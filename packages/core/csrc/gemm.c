@@ -148,9 +148,12 @@ static void macro_kernel(int mc, int nc, int kc, const float *pa, const float *p
   }
 }
 
-static void gemm(int M, int N, int K, const float *A, int rsa, int csa, const float *B, int rsb, int csb, float *C) {
+// C = A*B, or C += A*B when `accumulate`.
+static void gemm(int M, int N, int K, const float *A, int rsa, int csa, const float *B, int rsb, int csb, float *C,
+                 int accumulate) {
   if (K == 0) {
-    for (int i = 0; i < M * N; i++) C[i] = 0.0f;
+    if (!accumulate)
+      for (int i = 0; i < M * N; i++) C[i] = 0.0f;
     return;
   }
   for (int n0 = 0; n0 < N; n0 += NC) {
@@ -161,7 +164,7 @@ static void gemm(int M, int N, int K, const float *A, int rsa, int csa, const fl
       for (int m0 = 0; m0 < M; m0 += MC) {
         int mc = M - m0 < MC ? M - m0 : MC;
         pack_a(A + m0 * rsa + k0 * csa, rsa, csa, mc, kc, packA);
-        macro_kernel(mc, nc, kc, packA, packB, C + m0 * N + n0, N, k0 > 0);
+        macro_kernel(mc, nc, kc, packA, packB, C + m0 * N + n0, N, accumulate || k0 > 0);
       }
     }
   }
@@ -171,5 +174,137 @@ static void gemm(int M, int N, int K, const float *A, int rsa, int csa, const fl
 __attribute__((export_name("gemm_batched"))) void gemm_batched(int batch, int M, int N, int K, const float *A, int rsa,
                                                                 int csa, const int *aOff, const float *B, int rsb,
                                                                 int csb, const int *bOff, float *C) {
-  for (int i = 0; i < batch; i++) gemm(M, N, K, A + aOff[i], rsa, csa, B + bOff[i], rsb, csb, C + i * M * N);
+  for (int i = 0; i < batch; i++) gemm(M, N, K, A + aOff[i], rsa, csa, B + bOff[i], rsb, csb, C + i * M * N, 0);
+}
+
+static void fill_zero(float *d, int n) {
+  int i = 0;
+  for (; i + 4 <= n; i += 4) wasm_v128_store(d + i, wasm_f32x4_splat(0.0f));
+  for (; i < n; i++) d[i] = 0.0f;
+}
+
+static void copy_f32(float *d, const float *s, int n) {
+  int i = 0;
+  for (; i + 8 <= n; i += 8) {
+    wasm_v128_store(d + i, wasm_v128_load(s + i));
+    wasm_v128_store(d + i + 4, wasm_v128_load(s + i + 4));
+  }
+  for (; i + 4 <= n; i += 4) wasm_v128_store(d + i, wasm_v128_load(s + i));
+  for (; i < n; i++) d[i] = s[i];
+}
+
+// Rows [r0, r0 + nr) of the im2col matrix of x (NHWC [B, H, W, Ci]) for a kh x kw filter, dense [nr, kh*kw*Ci]:
+// row r is output pixel (b, oh, ow) in row-major order, column (i, j, c) is x[b, oh*sh + i*dh - pt, ow*sw + j*dw - pl, c]
+// (0 outside x). With dw == 1 the in-range taps of one filter row are one contiguous run of x and are copied at once.
+static void im2col(const float *x, int H, int W, int Ci, int Ho, int Wo, int kh, int kw, int sh, int sw, int dh, int dw,
+                   int pt, int pl, int r0, int nr, float *cols) {
+  int K = kh * kw * Ci;
+  int b = r0 / (Ho * Wo), oh = (r0 / Wo) % Ho, ow = r0 % Wo;
+  for (int r = 0; r < nr; r++) {
+    float *dst = cols + r * K;
+    int w0 = ow * sw - pl;
+    // taps j in [jlo, jhi) are inside the row
+    int jlo = 0, jhi = kw;
+    while (jlo < kw && w0 + jlo * dw < 0) jlo++;
+    while (jhi > jlo && w0 + (jhi - 1) * dw >= W) jhi--;
+    for (int i = 0; i < kh; i++, dst += kw * Ci) {
+      int ih = oh * sh + i * dh - pt;
+      if (ih < 0 || ih >= H || jlo >= jhi) {
+        fill_zero(dst, kw * Ci);
+        continue;
+      }
+      const float *row = x + (b * H + ih) * W * Ci;
+      fill_zero(dst, jlo * Ci);
+      if (dw == 1) {
+        copy_f32(dst + jlo * Ci, row + (w0 + jlo) * Ci, (jhi - jlo) * Ci);
+      } else {
+        for (int j = jlo; j < jhi; j++) copy_f32(dst + j * Ci, row + (w0 + j * dw) * Ci, Ci);
+      }
+      fill_zero(dst + jhi * Ci, (kw - jhi) * Ci);
+    }
+    if (++ow == Wo) {
+      ow = 0;
+      if (++oh == Ho) {
+        oh = 0;
+        b++;
+      }
+    }
+  }
+}
+
+// Filter gradient of a 2-D NHWC convolution: dW [kh*kw*Ci, Co] = cols(x)^T [kh*kw*Ci, B*Ho*Wo] @ dy [B*Ho*Wo, Co],
+// where cols(x) is the im2col matrix above, built `chunk` rows at a time into `cols` (chunk * kh*kw*Ci floats) and
+// accumulated chunk by chunk. A 1x1 filter at stride 1 without padding reads x itself as cols(x).
+__attribute__((export_name("conv2d_filter_grad"))) void conv2d_filter_grad(
+    const float *x, int B, int H, int W, int Ci, const float *dy, int Ho, int Wo, int Co, int kh, int kw, int sh, int sw,
+    int dh, int dw, int pt, int pl, float *cols, int chunk, float *out) {
+  int N = B * Ho * Wo, K = kh * kw * Ci;
+  int identity = kh == 1 && kw == 1 && sh == 1 && sw == 1 && pt == 0 && pl == 0 && Ho == H && Wo == W;
+  if (N == 0) gemm(K, Co, 0, x, 1, K, dy, Co, 1, out, 0);
+  for (int r0 = 0; r0 < N; r0 += chunk) {
+    int nr = N - r0 < chunk ? N - r0 : chunk;
+    const float *a = x + r0 * Ci;
+    if (!identity) {
+      im2col(x, H, W, Ci, Ho, Wo, kh, kw, sh, sw, dh, dw, pt, pl, r0, nr, cols);
+      a = cols;
+    }
+    gemm(K, Co, nr, a, 1, K, dy + r0 * Co, Co, 1, out, r0 > 0);
+  }
+}
+
+static void add_f32(float *d, const float *s, int n) {
+  int i = 0;
+  for (; i + 4 <= n; i += 4) wasm_v128_store(d + i, wasm_f32x4_add(wasm_v128_load(d + i), wasm_v128_load(s + i)));
+  for (; i < n; i++) d[i] += s[i];
+}
+
+// The adjoint of im2col: adds rows [r0, r0 + nr) of a [.., kh*kw*Ci] column matrix into x (NHWC [B, H, W, Ci]),
+// column (i, j, c) of row (b, oh, ow) into x[b, oh*sh + i*dh - pt, ow*sw + j*dw - pl, c] when that is inside x.
+static void col2im_add(const float *cols, int H, int W, int Ci, int Ho, int Wo, int kh, int kw, int sh, int sw, int dh,
+                       int dw, int pt, int pl, int r0, int nr, float *x) {
+  int K = kh * kw * Ci;
+  int b = r0 / (Ho * Wo), oh = (r0 / Wo) % Ho, ow = r0 % Wo;
+  for (int r = 0; r < nr; r++) {
+    const float *src = cols + r * K;
+    int w0 = ow * sw - pl;
+    int jlo = 0, jhi = kw;
+    while (jlo < kw && w0 + jlo * dw < 0) jlo++;
+    while (jhi > jlo && w0 + (jhi - 1) * dw >= W) jhi--;
+    for (int i = 0; i < kh; i++, src += kw * Ci) {
+      int ih = oh * sh + i * dh - pt;
+      if (ih < 0 || ih >= H) continue;
+      float *row = x + (b * H + ih) * W * Ci;
+      if (dw == 1) {
+        add_f32(row + (w0 + jlo) * Ci, src + jlo * Ci, (jhi - jlo) * Ci);
+      } else {
+        for (int j = jlo; j < jhi; j++) add_f32(row + (w0 + j * dw) * Ci, src + j * Ci, Ci);
+      }
+    }
+    if (++ow == Wo) {
+      ow = 0;
+      if (++oh == Ho) {
+        oh = 0;
+        b++;
+      }
+    }
+  }
+}
+
+// Input gradient of a 2-D NHWC convolution: dx = col2im(dy [B*Ho*Wo, Co] @ W^T [Co, kh*kw*Ci]), with W the HWIO
+// filter read as [kh*kw*Ci, Co]. The product is formed `chunk` rows at a time into `cols` (chunk * kh*kw*Ci floats)
+// and added into dx. A 1x1 filter at stride 1 without padding writes the product straight into dx.
+__attribute__((export_name("conv2d_input_grad"))) void conv2d_input_grad(
+    const float *dy, int B, int H, int W, int Ci, const float *w, int Ho, int Wo, int Co, int kh, int kw, int sh, int sw,
+    int dh, int dw, int pt, int pl, float *cols, int chunk, float *dx) {
+  int N = B * Ho * Wo, K = kh * kw * Ci;
+  if (kh == 1 && kw == 1 && sh == 1 && sw == 1 && pt == 0 && pl == 0 && Ho == H && Wo == W) {
+    gemm(N, K, Co, dy, Co, 1, w, 1, Co, dx, 0);
+    return;
+  }
+  fill_zero(dx, B * H * W * Ci);
+  for (int r0 = 0; r0 < N; r0 += chunk) {
+    int nr = N - r0 < chunk ? N - r0 : chunk;
+    gemm(nr, K, Co, dy + r0 * Co, Co, 1, w, 1, Co, cols, 0);
+    col2im_add(cols, H, W, Ci, Ho, Wo, kh, kw, sh, sw, dh, dw, pt, pl, r0, nr, dx);
+  }
 }

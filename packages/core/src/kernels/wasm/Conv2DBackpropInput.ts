@@ -9,13 +9,49 @@
  * (i + padTop) mod s == r only meet the filter taps r, r+s, r+2s, ..., so each phase is a stride-1 conv of the
  * original dy with that sub-filter, and its output is scattered into dx with stride s (see conv-util `phases`).
  * Shapes, pads and rounding follow tf.backend_util.computeConv2DInfo exactly.
+ *
+ * For float32, most cases take a GEMM route instead (csrc/gemm.c conv2d_input_grad): the columns
+ * dy [B*Ho*Wo, Co] @ W^T [Co, kh*kw*Ci] (the HWIO filter read as [kh*kw*Ci, Co], transposed by the GEMM's packing)
+ * are formed at most `colLimitBytes` (16 MiB) at a time and added into dx by col2im; a 1x1 filter at stride 1
+ * without padding is that GEMM written straight into dx. XNNPACK loses mostly because every call brings a new
+ * filter tensor, whose weights it packs again (a 3x3 512->512 conv on 2x7x7 takes 18.9 ms
+ * with a filter it has seen and 41.4 ms with a fresh one; 2x56x56 64->64: 17.0 vs 17.3 ms). Measured per ResNet-50
+ * shape, batch 2, 'same' padding, median of 5, 2-core Xeon, Node 20, both single-threaded,
+ * XNNPACK route -> GEMM route:
+ *   1x1 s1 x=[2,56,56,256] co=64 .. x=[2,7,7,2048] co=512   8.8-27 -> 6.6-9.5 ms (7.6-23 -> 22-31 GFLOP/s)
+ *   1x1 s2 x=[2,56,56,256] .. [2,14,14,1024]                 20-60 -> 14-15 ms (6.8-20 -> 27-29 GFLOP/s)
+ *   3x3 s1 x=[2,56,56,64] .. [2,7,7,512]                     19-79 -> 15-18 ms (5.8-24 -> 26-30 GFLOP/s)
+ *   3x3 s2 x=[2,56,56,128] .. [2,14,14,512]                  24-52 -> 15-19 ms (8.8-19 -> 25-30 GFLOP/s)
+ *   7x7 s2 x=[2,224,224,3] co=64                             91 -> 26 ms
+ * With few output channels (3x3, Co = 8-24) XNNPACK measured up to 1.3x faster, so those keep the XNNPACK route
+ * (see useGemm); with Co = 32 the GEMM route was faster again.
  */
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { runShipped } from './shipped.js';
+import { conv2dInputGrad } from './gemm.js';
 import { assertNHWC, convInfoForDy, free, heapF32, pair, phases, type Phase } from './conv-util.js';
 
 const OP = 'conv2DBackpropInput';
+
+/**
+ * Knobs, exported for tests and benchmarks: the bound on the column buffer (bytes), and the route for float32
+ * inputs ('auto' as measured, see useGemm; 'gemm' or 'conv' force one).
+ */
+export const conv2DBackpropInputOptions: { colLimitBytes: number; route: 'auto' | 'gemm' | 'conv' } = {
+  colLimitBytes: 16 * 2 ** 20,
+  route: 'auto',
+};
+
+/**
+ * Whether the GEMM route is taken: always for 1x1 filters, and for larger ones once Co >= 32. The GEMM's depth is
+ * Co while XNNPACK's is kh*kw*Co, so with few output channels (Co = 8-24, 3x3) XNNPACK measured up to 1.3x faster.
+ */
+function useGemm(kh: number, kw: number, co: number): boolean {
+  const route = conv2DBackpropInputOptions.route;
+  if (route !== 'auto') return route === 'gemm';
+  return kh * kw === 1 || co >= 32;
+}
 
 function conv2DBackpropInput(args: { inputs: tf.NamedTensorInfoMap; backend: tf.KernelBackend; attrs?: tf.NamedAttrMap }): tf.TensorInfo {
   const backend = args.backend as BackendWasm;
@@ -34,6 +70,20 @@ function conv2DBackpropInput(args: { inputs: tf.NamedTensorInfoMap; backend: tf.
   const info = convInfoForDy(OP, dy.shape, dimRoundingMode, pad, (r) =>
     tf.backend_util.computeConv2DInfo(inputShape, [kh, kw, ci, co], strides, 1, pad, r, false, 'channelsLast'));
   const { batchSize: b, inHeight: h, inWidth: w, outHeight: ho, outWidth: wo, strideHeight: sh, strideWidth: sw } = info;
+  if (dy.dtype === 'float32' && filter.dtype === 'float32' && useGemm(kh, kw, co)) {
+    const out = backend.makeOutput([b, h, w, ci], 'float32');
+    if (b * h * w * ci === 0) return out;
+    const k = kh * kw * ci;
+    const chunk = Math.max(1, Math.floor(conv2DBackpropInputOptions.colLimitBytes / (4 * Math.max(1, k))));
+    // views taken after makeOutput (which may grow the heap); the GEMM module has its own memory
+    conv2dInputGrad(
+      heapF32(backend, dy), heapF32(backend, filter),
+      { b, h, w, ci, ho, wo, co, kh, kw, sh, sw, dh: 1, dw: 1, padTop: info.padInfo.top, padLeft: info.padInfo.left },
+      chunk, heapF32(backend, out),
+    );
+    return out;
+  }
+
   const rows = phases(kh, sh, info.padInfo.top, h, ho);
   const cols = phases(kw, sw, info.padInfo.left, w, wo);
 

@@ -1,7 +1,8 @@
 /**
  * The kernels @cmid/core registers on the tfjs `wasm` backend: ones it lacks for training
  * (Conv2DBackpropFilter, depthwise gradients, UnsortedSegmentSum), ones it runs as scalar loops
- * (BatchMatMul with batch > 1 or transposes, Conv2DBackpropInput), and one it gets wrong (MaxPoolGrad). One file per kernel; this is the only list.
+ * (BatchMatMul with batch > 1 or transposes, Conv2DBackpropInput), ones it runs through a slow transpose (Sum and Mean
+ * over leading axes), and one it gets wrong (MaxPoolGrad). One file per kernel; this is the only list.
  *
  * Order matters and is handled here: tfjs-backend-wasm registers its own kernels when imported; we capture them
  * (our kernels delegate to the fast ones), then register ours over them, keeping the shipped setupFunc where ours
@@ -17,6 +18,8 @@ import { conv2DBackpropInputConfig } from './Conv2DBackpropInput.js';
 import { depthwiseConv2dNativeBackpropFilterConfig } from './DepthwiseConv2dNativeBackpropFilter.js';
 import { depthwiseConv2dNativeBackpropInputConfig } from './DepthwiseConv2dNativeBackpropInput.js';
 import { maxPoolGradConfig } from './MaxPoolGrad.js';
+import { sumConfig } from './Sum.js';
+import { meanConfig } from './Mean.js';
 
 export const WASM_TRAINING_KERNELS: tf.KernelConfig[] = [
   // One entry per kernel file in this folder.
@@ -28,6 +31,8 @@ export const WASM_TRAINING_KERNELS: tf.KernelConfig[] = [
   depthwiseConv2dNativeBackpropFilterConfig,
   depthwiseConv2dNativeBackpropInputConfig,
   maxPoolGradConfig,
+  sumConfig,
+  meanConfig,
 ];
 
 /**
