@@ -3,7 +3,7 @@
  * forward, mean-square loss, backward, SGD momentum), runs it with onnxruntime's per-node profiler, and prints
  *   - the ONNX op types of our graph and of the graph onnxruntime optimised (counts);
  *   - time share by op type and the largest nodes, over the measured steps (the warm-up step is left out).
- * Usage: tsx --conditions=@cmid/source bench/train-step.profile.ts [ARCH=resnet50] [BATCH=8] [SIZE=224] [STEPS=2] [OUTDIR]
+ * Usage: tsx --conditions=@cmid/source bench/train-step.profile.ts [ARCH=resnet50] [BATCH=8] [SIZE=224] [STEPS=2] [OUTDIR] [FILTER_LAYOUT=ohwi|hwio]
  * The profile JSON, our model and onnxruntime's optimised model are kept in OUTDIR (default a temp folder).
  */
 import * as tf from '@tensorflow/tfjs';
@@ -14,7 +14,7 @@ import { initBackend, seedInit, createTrainer, moduleVariables, createOptimizer,
 import { randomArray } from '../src/testing/index.js';
 import { createBackbone } from '../src/backbones/registry.js';
 
-const [arch = 'resnet50', batchS = '8', sizeS = '224', stepsS = '2', outArg] = process.argv.slice(2);
+const [arch = 'resnet50', batchS = '8', sizeS = '224', stepsS = '2', outArg, layoutArg = 'ohwi'] = process.argv.slice(2);
 const batch = Number(batchS), size = Number(sizeS), steps = Number(stepsS);
 const outDir = outArg ?? mkdtempSync(join(tmpdir(), 'cmid-profile-'));
 
@@ -63,6 +63,7 @@ const trainer = await createTrainer({
   loss: (b) => ({ loss: tf.mean(tf.square(net.forward(b.x as tf.Tensor4D))) as tf.Scalar }),
 }, {
   engine: 'compiled',
+  filterLayout: layoutArg as 'ohwi' | 'hwio',
   session: { profileFilePrefix: join(outDir, 'ort'), optimizedModelFilePath: optPath },
   onModel: (m) => writeFileSync(modelPath, m),
 });
