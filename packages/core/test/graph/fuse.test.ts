@@ -3,17 +3,14 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend, traceSymbolic, encodeIrGraph, createSession, loadOrt, Rng } from '../../src/index.js';
 import { fuseReluGrad, WHERE_POSITIVE } from '../../src/graph/fuse.js';
-import type { IrGraph } from '../../src/graph/ir.js';
+import { summarize, type IrGraph } from '../../src/graph/ir.js';
 
 beforeAll(async () => {
   await initBackend({ backend: 'wasm' });
 });
 
-const count = (g: IrGraph) => {
-  const ops: Record<string, number> = {};
-  for (const n of g.nodes) if (!n.folded) ops[n.op] = (ops[n.op] ?? 0) + 1;
-  return ops;
-};
+/** Op counts of the graph's live (not folded) nodes. */
+const count = (g: IrGraph) => summarize(g).ops;
 
 describe('fuseReluGrad', () => {
   it('replaces Step + Cast + Mul of every ReLU gradient by one node, and onnxruntime gives the eager gradient', async () => {
