@@ -1,11 +1,53 @@
 """PyTorch pieces of the CMID step shared by the reference scripts (torch_cmid_step.py for the bench,
-torch_cmid_step_parity.py for the parity test): timm's two weight-decay groups (cmid.md section 8.1), Adan (8.2),
-the focal-L1 + focal-frequency reconstruction terms (4.4) and MoCo InfoNCE (4.1). Parameters are arguments, so
-each script passes its own config."""
+torch_cmid_step_parity.py for the parity test): a ResNet of any stem width with the stem and the trunk callable
+apart (the mask token goes in between), timm's two weight-decay groups (cmid.md section 8.1), Adan (8.2), the
+focal-L1 + focal-frequency reconstruction terms (4.4) and MoCo InfoNCE (4.1). Parameters are arguments, so each
+script passes its own config."""
 import math
 
 import torch
+import torch.nn as nn
 import torch.nn.functional as F
+
+
+class ScaledResNet(nn.Module):
+    """torchvision's ResNet layout (its block class, stage depths `layers`) with stem width w and no fc; w = 64 is
+    structurally torchvision's resnet18/resnet50 (BasicBlock [2, 2, 2, 2] / Bottleneck [3, 4, 6, 3])."""
+
+    def __init__(self, block, layers, w):
+        super().__init__()
+        self.conv1 = nn.Conv2d(3, w, 7, 2, 3, bias=False)
+        self.bn1 = nn.BatchNorm2d(w)
+        self.relu = nn.ReLU(inplace=True)
+        self.maxpool = nn.MaxPool2d(3, 2, 1)
+        self.inplanes = w
+        self.layer1 = self._make(block, w, layers[0], 1)
+        self.layer2 = self._make(block, 2 * w, layers[1], 2)
+        self.layer3 = self._make(block, 4 * w, layers[2], 2)
+        self.layer4 = self._make(block, 8 * w, layers[3], 2)
+
+    def _make(self, block, planes, blocks, stride):
+        out = planes * block.expansion
+        down = None
+        if stride != 1 or self.inplanes != out:
+            down = nn.Sequential(nn.Conv2d(self.inplanes, out, 1, stride, bias=False), nn.BatchNorm2d(out))
+        layers = [block(self.inplanes, planes, stride, down)]
+        self.inplanes = out
+        layers += [block(out, planes) for _ in range(blocks - 1)]
+        return nn.Sequential(*layers)
+
+    def forward(self, x):
+        return trunk(self, stem(self, x))
+
+
+def stem(m, x):
+    """conv1, bn1, relu, maxpool of a torchvision-layout ResNet (ScaledResNet or torchvision's own)."""
+    return m.maxpool(m.relu(m.bn1(m.conv1(x))))
+
+
+def trunk(m, x):
+    """layer1..layer4 of a torchvision-layout ResNet."""
+    return m.layer4(m.layer3(m.layer2(m.layer1(x))))
 
 
 def decay_groups(named_params, wd):

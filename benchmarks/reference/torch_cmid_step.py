@@ -56,7 +56,7 @@ import torch.nn.functional as F
 import torchvision
 from torchvision.models.resnet import Bottleneck
 
-from cmid_torch_ops import Adan, decay_groups, infonce, mim_terms
+from cmid_torch_ops import Adan, ScaledResNet, decay_groups, infonce, mim_terms, stem, trunk
 
 # ---------------------------------------------------------------- arguments
 args = sys.argv[1:]
@@ -93,36 +93,13 @@ C_IN = 32 * width  # backbone output channels (2048 for ResNet-50)
 
 
 # ---------------------------------------------------------------- backbone (section 10.2, init section 3.6)
-class ScaledResNet50(nn.Module):
-    """ResNet-50 layout with base width w (w = 64 is structurally torchvision's resnet50 without fc)."""
-
-    def __init__(self, w):
-        super().__init__()
-        self.conv1 = nn.Conv2d(3, w, 7, 2, 3, bias=False)
-        self.bn1 = nn.BatchNorm2d(w)
-        self.relu = nn.ReLU(inplace=True)
-        self.maxpool = nn.MaxPool2d(3, 2, 1)
-        self.inplanes = w
-        self.layer1 = self._make(w, 3, 1)
-        self.layer2 = self._make(2 * w, 4, 2)
-        self.layer3 = self._make(4 * w, 6, 2)
-        self.layer4 = self._make(8 * w, 3, 2)
-
-    def _make(self, planes, blocks, stride):
-        down = nn.Sequential(nn.Conv2d(self.inplanes, planes * 4, 1, stride, bias=False), nn.BatchNorm2d(planes * 4))
-        layers = [Bottleneck(self.inplanes, planes, stride, down)]
-        self.inplanes = planes * 4
-        layers += [Bottleneck(self.inplanes, planes) for _ in range(blocks - 1)]
-        return nn.Sequential(*layers)
-
-
 def make_backbone():
     if width == 64:
         m = torchvision.models.resnet50()
         del m.fc
         m.avgpool = nn.Identity()
     else:
-        m = ScaledResNet50(width)
+        m = ScaledResNet(Bottleneck, [3, 4, 6, 3], width)
     # timm ResNet.init_weights: conv kaiming_normal (fan_out, relu), BN 1/0, zero_init_last (bn3 gamma 0)
     for mod in m.modules():
         if isinstance(mod, nn.Conv2d):
@@ -134,14 +111,6 @@ def make_backbone():
         if isinstance(mod, Bottleneck):
             nn.init.zeros_(mod.bn3.weight)
     return m
-
-
-def stem(m, x):
-    return m.maxpool(m.relu(m.bn1(m.conv1(x))))
-
-
-def trunk(m, x):
-    return m.layer4(m.layer3(m.layer2(m.layer1(x))))
 
 
 class MaskResNet(nn.Module):

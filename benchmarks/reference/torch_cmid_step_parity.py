@@ -43,7 +43,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 from torchvision.models.resnet import BasicBlock
 
-from cmid_torch_ops import Adan, decay_groups, infonce, mim_terms
+from cmid_torch_ops import Adan, ScaledResNet, decay_groups, infonce, mim_terms, stem, trunk
 
 DIR = sys.argv[1]
 with open(os.path.join(DIR, "config.json")) as f:
@@ -94,50 +94,16 @@ NUM_LAYERS, USE_BN = int(CFG["num_layers"]), bool(CFG["use_bn"])
 STRIDE = 32
 
 
-class ScaledResNet18(nn.Module):
-    """torchvision's ResNet-18 layout (BasicBlock, [2, 2, 2, 2]) with stem width w (w = 64 is resnet18 without fc)."""
-
-    def __init__(self, w):
-        super().__init__()
-        self.conv1 = nn.Conv2d(3, w, 7, 2, 3, bias=False)
-        self.bn1 = nn.BatchNorm2d(w)
-        self.relu = nn.ReLU(inplace=True)
-        self.maxpool = nn.MaxPool2d(3, 2, 1)
-        self.inplanes = w
-        self.layer1 = self._make(w, 2, 1)
-        self.layer2 = self._make(2 * w, 2, 2)
-        self.layer3 = self._make(4 * w, 2, 2)
-        self.layer4 = self._make(8 * w, 2, 2)
-
-    def _make(self, planes, blocks, stride):
-        down = None
-        if stride != 1 or self.inplanes != planes:
-            down = nn.Sequential(nn.Conv2d(self.inplanes, planes, 1, stride, bias=False), nn.BatchNorm2d(planes))
-        layers = [BasicBlock(self.inplanes, planes, stride, down)]
-        self.inplanes = planes
-        layers += [BasicBlock(planes, planes) for _ in range(blocks - 1)]
-        return nn.Sequential(*layers)
-
-    def stem(self, x):
-        return self.maxpool(self.relu(self.bn1(self.conv1(x))))
-
-    def trunk(self, x):
-        return self.layer4(self.layer3(self.layer2(self.layer1(x))))
-
-    def forward(self, x):
-        return self.trunk(self.stem(x))
-
-
 class MaskResNet(nn.Module):
     def __init__(self):
         super().__init__()
-        self.model = ScaledResNet18(W)
+        self.model = ScaledResNet(BasicBlock, [2, 2, 2, 2], W)
         self.mask_token = nn.Parameter(torch.zeros(1, W, 1, 1))
 
     def forward(self, x, mask):
-        x = self.model.stem(x)
+        x = stem(self.model, x)
         x = x + self.mask_token * mask.unsqueeze(1).to(x.dtype)  # additive (quirk 11)
-        return self.model.trunk(x)
+        return trunk(self.model, x)
 
 
 class MLP(nn.Module):
@@ -191,7 +157,7 @@ class CMID(nn.Module):
     def __init__(self):
         super().__init__()
         self.online_encoder = MaskResNet()
-        self.branch_encoder = ScaledResNet18(W)
+        self.branch_encoder = ScaledResNet(BasicBlock, [2, 2, 2, 2], W)
         self.mim2org = MIMHead()
         self.online_projector = MLP()
         self.branch_projector = MLP()

@@ -101,7 +101,7 @@ export function trainCommand(name = 'train'): Command {
     .option('--workers <n>', 'data-loader worker threads', '1')
     .option('--resume [file]', 'continue from <out>/checkpoints/last.safetensors, or from this file')
     .option('--overwrite', "start afresh in an --out folder that holds another run (deletes that run's checkpoints and log)")
-    .option('--memory-pattern', "onnxruntime's memory-pattern planning (off by default: it raised peak RSS by about the step's activation memory and made no step faster here)")
+    .option('--memory-pattern', "onnxruntime's memory-pattern planning (off by default: it raises peak RSS by about the step's activation memory, for up to ~8 % speed)")
     .option('--max-steps <n>', 'stop after this step (checkpointed; resume later)')
     .addOption(new Option('--on-corrupt <policy>', 'a corrupt image: stop with its path, or skip it with a warning').choices(['error', 'skip']).default('error'))
     .option('--set <key=value>', 'override any config key; repeatable', collect, [])

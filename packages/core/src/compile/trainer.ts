@@ -76,7 +76,7 @@ export interface TrainerOptions {
    * (graph/filter-layout.ts); 'hwio' keeps tfjs's layout. The state the trainer exports is HWIO either way.
    */
   filterLayout?: 'ohwi' | 'hwio';
-  /** onnxruntime's memory-pattern planning (off by default: more peak memory, no faster; see SessionOptions). */
+  /** onnxruntime's memory-pattern planning (off by default: more peak memory for up to ~8 % speed; see SessionOptions). */
   memoryPattern?: boolean;
   /** Called with each compiled graph's ONNX model bytes (before onnxruntime's optimisations). */
   onModel?: (model: Uint8Array, key: string) => void;

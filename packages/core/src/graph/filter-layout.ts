@@ -50,18 +50,16 @@ const same = (a: readonly number[], b: readonly number[]) => a.length === b.leng
  */
 export function storeFiltersOhwi(g: IrGraph, stored: ReadonlySet<string>, outputStored: (outputName: string) => boolean): IrGraph {
   const values: IrValue[] = g.values.map((v) => ({ ...v, shape: [...v.shape] }));
-  /** value id -> true when its data is OHWI (its IR shape is then the OHWI shape; `logical` keeps the HWIO one) */
-  const ohwi = new Set<number>();
+  /** The values whose data is OHWI (their IR shape is then the OHWI shape), with their logical HWIO shape. */
   const logical = new Map<number, number[]>();
   for (const v of values) {
     if ((v.kind === 'input' || v.kind === 'param') && v.name !== undefined && stored.has(v.name)) {
       if (v.shape.length !== 4) throw new CmidError('kernel', `filter layout: "${v.name}" is [${v.shape}], not a 4D filter.`);
       logical.set(v.id, v.shape);
       v.shape = ohwiShape(v.shape);
-      ohwi.add(v.id);
     }
   }
-  if (ohwi.size === 0) return g;
+  if (logical.size === 0) return g;
   const nodes: IrNode[] = [];
   const newValue = (shape: number[], dtype: IrValue['dtype']): number => {
     const id = values.length;
@@ -85,7 +83,6 @@ export function storeFiltersOhwi(g: IrGraph, stored: ReadonlySet<string>, output
       const shape = values[id]!.shape;
       r = newValue(ohwiShape(shape), values[id]!.dtype);
       logical.set(r, [...shape]);
-      ohwi.add(r);
       nodes.push({ op: 'Transpose', inputs: [id], outputs: [r], attrs: { perm: [...TO_OHWI] }, inputNames: ['x'] });
       toOhwiCache.set(id, r);
     }
@@ -95,7 +92,6 @@ export function storeFiltersOhwi(g: IrGraph, stored: ReadonlySet<string>, output
     const shape = values[id]!.shape;
     logical.set(id, [...shape]);
     values[id]!.shape = ohwiShape(shape);
-    ohwi.add(id);
   };
 
   for (const n of g.nodes) {
@@ -105,17 +101,17 @@ export function storeFiltersOhwi(g: IrGraph, stored: ReadonlySet<string>, output
       markOhwi(n.outputs[0]!);
       continue;
     }
-    if (n.folded || !n.inputs.some((i) => ohwi.has(i))) {
+    if (n.folded || !n.inputs.some((i) => logical.has(i))) {
       nodes.push(n);
       continue;
     }
     if (POINTWISE.has(n.op)) {
       // the full-size operands: every non-scalar input must have the output's (logical) shape
       const outShape = g.values[n.outputs[0]!]!.shape;
-      const full = (id: number) => same(ohwi.has(id) ? logical.get(id)! : values[id]!.shape, outShape);
-      const scalar = (id: number) => !ohwi.has(id) && size(values[id]!.shape) === 1;
+      const full = (id: number) => same(logical.get(id) ?? values[id]!.shape, outShape);
+      const scalar = (id: number) => !logical.has(id) && size(values[id]!.shape) === 1;
       if (outShape.length === 4 && n.inputs.every((i) => full(i) || scalar(i))) {
-        nodes.push({ ...n, inputs: n.inputs.map((i) => (ohwi.has(i) || scalar(i) ? i : toOhwi(i))) });
+        nodes.push({ ...n, inputs: n.inputs.map((i) => (logical.has(i) || scalar(i) ? i : toOhwi(i))) });
         for (const o of n.outputs) markOhwi(o);
         continue;
       }
@@ -128,17 +124,17 @@ export function storeFiltersOhwi(g: IrGraph, stored: ReadonlySet<string>, output
         continue;
       }
     }
-    nodes.push({ ...n, inputs: n.inputs.map((i) => (ohwi.has(i) ? toLogical(i) : i)) });
+    nodes.push({ ...n, inputs: n.inputs.map((i) => (logical.has(i) ? toLogical(i) : i)) });
   }
 
   // graph outputs in the layout their consumers expect
   const outputs = g.outputs.map((id, k) => {
     const want = outputStored(g.outputNames[k]!);
-    if (want && !ohwi.has(id)) {
+    if (want && !logical.has(id)) {
       if (values[id]!.shape.length !== 4) throw new CmidError('kernel', `filter layout: output "${g.outputNames[k]}" is [${values[id]!.shape}], not a 4D filter.`);
       return toOhwi(id);
     }
-    return !want && ohwi.has(id) ? toLogical(id) : id;
+    return !want && logical.has(id) ? toLogical(id) : id;
   });
 
   return { ...g, values, nodes, outputs };

@@ -23,9 +23,10 @@ export interface SessionOptions {
   /**
    * onnxruntime's memory-pattern planning (its default, off here): after the first run, every run takes one
    * pre-planned block for all intermediates. The first run's per-tensor allocations stay in the CPU arena beside
-   * that block, so peak RSS grows by about the step's activation memory, and no step got faster for it. Measured
-   * (2 threads, batch 8, 224 px): ResNet-50 SGD step 2.8 GiB with it against 1.9 without; CMID ResNet-50 step 8.8
-   * against 7.2 (docs/decisions.md, "Peak memory of the compiled step"). Results are bit-identical either way.
+   * that block, so peak RSS grows by about the step's activation memory. Measured (2 threads, batch 8, 224 px):
+   * ResNet-50 SGD step 2.8 GiB with it against 1.9 without at the same speed; CMID ResNet-50 step 7.7 against 5.9
+   * GiB, about 8 % faster with it (docs/decisions.md, "Peak memory of the compiled step"). Results are
+   * bit-identical either way.
    */
   memoryPattern?: boolean;
 }
