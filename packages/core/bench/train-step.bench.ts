@@ -11,7 +11,10 @@
  * Targets: ResNet-50 compiled >= 1.5x PyTorch CPU and >= 5x eager; Swin-T compiled >= 1.0x PyTorch CPU.
  * Writes benchmarks/results/train-step-ort-f32-<machine>-<date>.json and the README table.
  *
- * Usage: pnpm --filter core bench:train [-- --batch 8 --size 224 --reps 3 --eager-batch 2]
+ * Also: the ResNet-50 compiled step with filters kept HWIO and with memory-pattern planning on, against the default,
+ * --variant-rounds alternating runs each (default 3; 0 skips them).
+ *
+ * Usage: pnpm --filter core bench:train [-- --batch 8 --size 224 --reps 3 --eager-batch 2 --variant-rounds 3]
  */
 import { execFileSync } from 'node:child_process';
 import { availableParallelism } from 'node:os';
@@ -31,8 +34,14 @@ const FWD_GFLOP = { resnet50: 8.2, swin_t: 9.0 } as const;
 const archs = ['resnet50', 'swin_t'] as const;
 const here = fileURLToPath(new URL('.', import.meta.url));
 
-function child(engine: 'compiled' | 'eager', arch: string, b: number, r: number): { stepS: number; compileS: number; peakRssMiB: number } {
-  const out = execFileSync(process.execPath, [...process.execArgv, join(here, 'train-step.child.ts'), engine, arch, String(b), String(size), String(r)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 20 });
+/** Compiled-engine settings compared on ResNet-50 (alternating runs): the default, HWIO filters, memory-pattern planning. */
+const VARIANTS = ['default', 'hwio', 'pattern'] as const;
+type Variant = (typeof VARIANTS)[number];
+const VARIANT_LABEL: Record<Variant, string> = { default: 'default (OHWI filters, no memory pattern)', hwio: 'filters kept HWIO', pattern: 'memory-pattern planning on' };
+const variantRounds = arg('variant-rounds', 3);
+
+function child(engine: 'compiled' | 'eager', arch: string, b: number, r: number, variant: Variant = 'default'): { stepS: number; compileS: number; peakRssMiB: number } {
+  const out = execFileSync(process.execPath, [...process.execArgv, join(here, 'train-step.child.ts'), engine, arch, String(b), String(size), String(r), ...(variant === 'default' ? [] : [variant])], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 20 });
   return JSON.parse(out.trim().split('\n').pop()!);
 }
 
@@ -81,7 +90,18 @@ async function main(): Promise<void> {
     rows.push(row);
     console.log(JSON.stringify(row));
   }
+  // the engine's settings, alternating so that load from other work spreads over all of them
+  const runs: Record<Variant, { stepS: number; peakRssMiB: number }[]> = { default: [], hwio: [], pattern: [] };
+  for (let round = 0; round < variantRounds; round++) {
+    for (const v of VARIANTS) runs[v].push(child('compiled', 'resnet50', batch, reps, v));
+  }
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1] ?? Number.NaN;
+  const variantRows = VARIANTS.map((v) => ({ variant: v, stepS: runs[v].map((r) => r.stepS), peakRssMiB: runs[v].map((r) => r.peakRssMiB), medianImgS: batch / median(runs[v].map((r) => r.stepS)), medianRssMiB: median(runs[v].map((r) => r.peakRssMiB)) }));
   const f = (v: number, d = 1) => (Number.isFinite(v) ? v.toFixed(d) : '-');
+  const base = variantRows[0]!;
+  const variantHeader = ['ResNet-50 compiled step', 'img/s, median (runs)', 'peak RSS, median', 'speed vs default'];
+  const variantTable = variantRows.map((r) => [VARIANT_LABEL[r.variant], `${f(r.medianImgS, 2)} (${r.stepS.map((s) => f(batch / s, 2)).join(', ')})`, `${f(r.medianRssMiB, 0)} MiB`, `${f(r.medianImgS / base.medianImgS, 2)}x`]);
+  if (variantRounds > 0) console.log(formatTable(variantHeader, variantTable));
   const header = ['model', 'compiled img/s (peak RSS)', 'eager wasm img/s (peak RSS)', 'PyTorch CPU img/s (peak RSS)', 'compiled / PyTorch', 'compiled / eager', 'compiled GFLOP/s (% of ORT GEMM)'];
   const table = rows.map((r) => [
     r.arch as string,
@@ -94,13 +114,16 @@ async function main(): Promise<void> {
   ]);
   console.log(formatTable(header, table));
   const file = writeBenchResult({ bench: 'train-step', backend: 'ort', dtype: 'f32' }, {
-    machine: machineInfo(), threads, batch, size, eagerBatch, reps, ortGemmGflops: gemm, torchGemmGflops: torchGemm ?? null, rows,
+    machine: machineInfo(), threads, batch, size, eagerBatch, reps, ortGemmGflops: gemm, torchGemmGflops: torchGemm ?? null, rows, variants: variantRows,
   });
   console.log(`wrote ${file}`);
   const note = `\n\nTraining step (train-mode forward, mean-square loss, backward, SGD momentum) at ${size} px on ${threads} cores, batch ${batch} (eager wasm: batch ${eagerBatch}, as batch 8 of ResNet-50 exceeds the 4 GiB wasm heap; rates per image). `
     + `GEMM 2048^3 in the same run: onnxruntime ${gemm.toFixed(0)} GFLOP/s, Debian PyTorch ${torchGemm?.toFixed(1) ?? '-'} GFLOP/s (generic BLAS, which flatters the Swin-T ratio; its convolutions use oneDNN). Compiled GFLOP/s count a training step as 3x the forward FLOPs (ResNet-50 8.2, Swin-T 9.0 GFLOP per image), an estimate. `
     + `Source: \`${file.slice(repoRoot().length + 1)}\`.`;
-  if (!renderReadmeSection('bench:train-step', markdownTable(header, table) + note)) console.warn('README markers <!-- bench:train-step:start/end --> not found; table not rendered.');
+  const variantNote = variantRounds > 0
+    ? `\n\n${markdownTable(variantHeader, variantTable)}\n\nThe compiled engine's settings on the ResNet-50 step, ${variantRounds} alternating runs each in the same run as above (docs/decisions.md: filters stored as OHWI inside the step; memory-pattern planning off by default).`
+    : '';
+  if (!renderReadmeSection('bench:train-step', markdownTable(header, table) + note + variantNote)) console.warn('README markers <!-- bench:train-step:start/end --> not found; table not rendered.');
 }
 
 await main();

@@ -1,14 +1,15 @@
 /**
  * One engine, one model, in its own process (so peak RSS is its own): prints one JSON line
  * {"stepS", "compileS", "peakRssMiB"}. Spawned by train-step.bench.ts.
- * Usage: train-step.child.ts ENGINE(compiled|eager) ARCH BATCH SIZE REPS
+ * Usage: train-step.child.ts ENGINE(compiled|eager) ARCH BATCH SIZE REPS [VARIANT]
+ * VARIANT (compiled engine): 'hwio' keeps filters in tfjs's layout, 'pattern' turns memory-pattern planning on.
  */
 import * as tf from '@tensorflow/tfjs';
 import { initBackend, seedInit, createTrainer, moduleVariables, createOptimizer, paramSpecsFromModule } from '../src/index.js';
 import { randomArray } from '../src/testing/index.js';
 import { createBackbone } from '../src/backbones/registry.js';
 
-const [engine, arch, batchS, sizeS, repsS] = process.argv.slice(2);
+const [engine, arch, batchS, sizeS, repsS, variant] = process.argv.slice(2);
 const batch = Number(batchS), size = Number(sizeS), reps = Number(repsS);
 
 await initBackend({ backend: 'wasm' });
@@ -20,7 +21,7 @@ const trainer = await createTrainer({
   inputs: { x: { shape: [batch, size, size, 3] } },
   optimizer: createOptimizer({ kind: 'sgd', momentum: 0.9 }),
   loss: (b) => ({ loss: tf.mean(tf.square(net.forward(b.x as tf.Tensor4D))) as tf.Scalar }),
-}, { engine: engine as 'compiled' | 'eager' });
+}, { engine: engine as 'compiled' | 'eager', ...(variant === 'hwio' ? { filterLayout: 'hwio' as const } : {}), ...(variant === 'pattern' ? { memoryPattern: true } : {}) });
 const x = { x: { data: randomArray(batch * size * size * 3, 1), shape: [batch, size, size, 3] } };
 const t0 = performance.now();
 await trainer.step(x, { lr: 0.01 }); // compiles (compiled engine) and warms up
