@@ -9,7 +9,8 @@
  *             blur, noise, solarize, grayscale, normalise, two block masks with mean-filled copies, cell grids);
  *   - simple: decode -> RandomResizedCrop(224, scale 0.08-1, bilinear, PIL antialias) + horizontal flip p 0.5 +
  *             ImageNet normalisation.
- * Decode: ours is openRaster().readNative() (sharp/libvips, uint8), torchvision's is PIL (ImageFolder's loader).
+ * Decode: ours is openRaster().readNative() (our wasm JPEG decoder, libjpeg-turbo's bytes; sharp for what it declines),
+ * torchvision's is PIL (ImageFolder's loader).
  * Modes:
  *   - single: one sample at a time in this thread (sharp with concurrency 1), batches of --batch collated here;
  *             torch: DataLoader(num_workers=0), torch.set_num_threads(1);
@@ -31,6 +32,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isMainThread } from 'node:worker_threads';
 import { openRaster } from '../src/io/read-raster.js';
+import { decodeJpegWasm } from '../src/io/decoders/wasm/jpeg-wasm.js';
 import { DataLoader } from '../src/data/loader.js';
 import { ImageFolder } from '../src/data/image-folder.js';
 import type { SampleContext, SampleMapFactory } from '../src/data/sample-map.js';
@@ -46,7 +48,7 @@ const BREAKDOWN_IMAGES = 200;
 /** One augmented sample: typed arrays only (transferred, not copied, out of loader workers). */
 export type BenchItem = Record<string, Float32Array | Uint8Array>;
 
-/** Decodes an 8-bit image to uint8 HWC with our reader (sharp for JPEG). */
+/** Decodes an 8-bit image to uint8 HWC with our reader (the wasm JPEG decoder, sharp for what it declines). */
 async function decodeU8(path: string): Promise<Image<Uint8Array>> {
   const r = await openRaster(path);
   try {
@@ -136,6 +138,8 @@ export interface Breakdown {
   decodeReaderImgS: number;
   /** sharp(await readFile(path)).raw(): sharp alone, one call per image. */
   decodeSharpImgS: number;
+  /** decodeJpegWasm(await readFile(path)): our wasm decoder alone. */
+  decodeWasmImgS: number;
   cmidAugmentImgS: number;
   simpleAugmentImgS: number;
 }
@@ -160,6 +164,11 @@ async function oursBreakdown(samples: readonly { path: string }[], o: Opts, reps
   try {
     const decodeReaderImgS = await rate(samples, (s) => decodeU8(s.path));
     const decodeSharpImgS = await rate(samples, async (s) => sharp(await readFile(s.path)).raw().toBuffer({ resolveWithObject: true }));
+    const decodeWasmImgS = await rate(samples, async (s) => {
+      const r = decodeJpegWasm(await readFile(s.path), 0);
+      if (typeof r === 'string') throw new Error(`${s.path}: the wasm decoder declined it (${r})`);
+      return r;
+    });
     const images: Image<Uint8Array>[] = [];
     for (const s of samples) images.push(await decodeU8(s.path));
     const cmid = (x: Image<Uint8Array>, i: number) => parallelTransform(x, sampleRng(o.seed, 0, i));
@@ -168,7 +177,7 @@ async function oursBreakdown(samples: readonly { path: string }[], o: Opts, reps
       const box = sampleResizedCropBox(rng, x.height, x.width, { scale: [0.08, 1], ratio: [3 / 4, 4 / 3] });
       return normalizeImage(resizeImage(x, 224, 224, { interpolation: 'bilinear', antialias: true, box, flipHorizontal: rng.next() < 0.5 }), IMAGENET_MEAN, IMAGENET_STD);
     };
-    return { decodeReaderImgS, decodeSharpImgS, cmidAugmentImgS: await rate(images, cmid), simpleAugmentImgS: await rate(images, simple) };
+    return { decodeReaderImgS, decodeSharpImgS, decodeWasmImgS, cmidAugmentImgS: await rate(images, cmid), simpleAugmentImgS: await rate(images, simple) };
   } finally {
     sharp.concurrency(before);
   }
@@ -253,7 +262,8 @@ function breakdownRows(b: Breakdown, t: TorchBreakdown | undefined): BreakdownRo
   const n = Number.NaN;
   return [
     { stage: 'decode JPEG', ours: 'openRaster().readNative() (our reader)', oursImgS: b.decodeReaderImgS, torchImgS: t?.decode_img_s ?? n },
-    { stage: 'decode JPEG', ours: 'sharp(buffer).raw() alone', oursImgS: b.decodeSharpImgS, torchImgS: t?.decode_img_s ?? n },
+    { stage: 'decode JPEG', ours: 'decodeJpegWasm(buffer) alone (our wasm decoder)', oursImgS: b.decodeWasmImgS, torchImgS: t?.decode_img_s ?? n },
+    { stage: 'decode JPEG', ours: 'sharp(buffer).raw() alone (libvips)', oursImgS: b.decodeSharpImgS, torchImgS: t?.decode_img_s ?? n },
     { stage: 'CMID parallelTransform, pre-decoded', ours: 'parallelTransform', oursImgS: b.cmidAugmentImgS, torchImgS: t?.cmid_augment_img_s ?? n },
     { stage: 'RandomResizedCrop + flip + normalise, pre-decoded', ours: 'resizeImage + normalizeImage', oursImgS: b.simpleAugmentImgS, torchImgS: t?.simple_augment_img_s ?? n },
   ];
@@ -302,7 +312,7 @@ export function renderDataSection(): void {
       markdownTable(header, rows) +
         (bd.length > 0 ? `\n\nWhere the time goes, one stage at a time on one thread (first ${(data.data as { breakdownImages?: number }).breakdownImages ?? '?'} images):\n\n${bdTable}` : '') +
         `\n\nDecode + augment of ${d.images} synthetic MillionAID JPEGs (mean side ${d.meanSide.toFixed(0)} px) to 224 px, batches of ${d.batch}, by \`pnpm --filter core bench:data\` on ${d.machineTag} (${d.date}). ` +
-        'Ours: our reader (sharp) + our augmentations (uint8 resampling in wasm SIMD); reference: PIL decode + torchvision 0.14 transforms (`benchmarks/reference/torch_data_pipeline.py`), same parameters, same images, same run; ' +
+        'Ours: our reader (our wasm JPEG decoder, byte-identical to libjpeg-turbo) + our augmentations (uint8 resampling in wasm SIMD); reference: PIL decode + torchvision 0.14 transforms (`benchmarks/reference/torch_data_pipeline.py`), same parameters, same images, same run; ' +
         `medians (and ranges) of the timed epochs of alternating runs. ${d.note} Source: \`${data.file}\`.`,
     );
   }
@@ -380,7 +390,7 @@ async function main(): Promise<void> {
     }
     const med = <T>(xs: T[], k: keyof T): number => median(xs.map((x) => x[k] as number));
     const ours: Breakdown = {
-      decodeReaderImgS: med(oursB, 'decodeReaderImgS'), decodeSharpImgS: med(oursB, 'decodeSharpImgS'),
+      decodeReaderImgS: med(oursB, 'decodeReaderImgS'), decodeSharpImgS: med(oursB, 'decodeSharpImgS'), decodeWasmImgS: med(oursB, 'decodeWasmImgS'),
       cmidAugmentImgS: med(oursB, 'cmidAugmentImgS'), simpleAugmentImgS: med(oursB, 'simpleAugmentImgS'),
     };
     const tb: TorchBreakdown | undefined = hasTorch

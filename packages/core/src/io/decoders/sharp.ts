@@ -24,11 +24,18 @@
  * (pretrain readUint8, classify readScene, ImageFolder, the window samplers) open a handle, check dtype and bands,
  * then read: they all get it unchanged. Everything else (WebP, TIFFs geotiff.js passes on, 12-bit JPEG, unusual
  * PNGs, headers past the first HEAD_BYTES) takes the general path: metadata(), then decode from the path.
+ *
+ * Whole-image reads of 8-bit grey/YCbCr JPEGs try our wasm decoder first (wasm/jpeg.c): the same bytes as the
+ * libjpeg-turbo inside sharp, without sharp's ~1 ms per call. It declines whatever it does not cover (progressive,
+ * CMYK, ICC profiles, ...) and whatever libjpeg would warn about, and those reads continue below exactly as before.
+ * CMID_JPEG_DECODER=sharp turns it off.
  */
+import { readFile } from 'node:fs/promises';
 import type { Sharp } from 'sharp';
 import { CmidError } from '../../runtime/errors.js';
 import { DTYPE_INFO, type RasterDtype, type RasterTypedArray } from '../dtypes.js';
 import { parseJpegHeader, parsePngHeader, type ImageHeader } from './image-header.js';
+import { decodeJpegWasm, WASM_JPEG_MAX_PIXELS, wasmJpegEnabled } from './wasm/jpeg-wasm.js';
 import { importOnce, type RasterFormat, type RasterInfo, type RasterSource, type SourceRead } from './index.js';
 
 type SharpFactory = (typeof import('sharp'))['default'];
@@ -72,8 +79,19 @@ class SharpSource implements RasterSource {
 
   async read(req: SourceRead): Promise<RasterTypedArray> {
     const { path, width, height, bands, dtype } = this.info;
-    let pipe: Sharp = this.sharp(this.data ?? path, { failOn: 'warning', limitInputPixels: false, sequentialRead: true });
     const w = req.window;
+    const whole = w.x === 0 && w.y === 0 && w.width === width && w.height === height && req.outWidth === width && req.outHeight === height;
+    let input: Buffer | string = this.data ?? path;
+    if (whole && this.info.format === 'jpeg' && this.cmyk === undefined && dtype === 'uint8' && (bands === 1 || bands === 3) && wasmJpegEnabled()) {
+      // our wasm decoder first (the same bytes as libjpeg-turbo in sharp, without sharp's per-call cost); it declines
+      // what it does not cover, and anything libjpeg would warn about, and sharp below takes those
+      if (typeof input === 'string' && width * height <= WASM_JPEG_MAX_PIXELS) input = await readWhole(path);
+      if (typeof input !== 'string') {
+        const r = decodeJpegWasm(input, width * height);
+        if (typeof r !== 'string' && r.width === width && r.height === height && r.channels === bands) return selectBands(r.data, bands, req);
+      }
+    }
+    let pipe: Sharp = this.sharp(input, { failOn: 'warning', limitInputPixels: false, sequentialRead: true });
     if (w.x !== 0 || w.y !== 0 || w.width !== width || w.height !== height) {
       pipe = pipe.extract({ left: w.x, top: w.y, width: w.width, height: w.height });
     }
@@ -115,16 +133,30 @@ class SharpSource implements RasterSource {
       );
     }
     const all = convert !== undefined ? convert(out.data) : typedView(out.data, DTYPE_INFO[dtype].ctor as unknown as ViewCtor<RasterTypedArray>);
-    if (req.bands.length === bands && req.bands.every((b, i) => b === i)) return all;
-    const n = req.outWidth * req.outHeight;
-    const k = req.bands.length;
-    const sel = new (DTYPE_INFO[dtype].ctor)(n * k);
-    for (let i = 0; i < n; i++) for (let c = 0; c < k; c++) sel[i * k + c] = all[i * bands + req.bands[c]!]!;
-    return sel;
+    return selectBands(all, bands, req);
   }
 
   async close(): Promise<void> {
     this.data = undefined; // a read after close still works, from the path, as it always did
+  }
+}
+
+/** The requested bands of `bands`-band pixels (the array itself when all of them, in order). */
+function selectBands(all: RasterTypedArray, bands: number, req: SourceRead): RasterTypedArray {
+  if (req.bands.length === bands && req.bands.every((b, i) => b === i)) return all;
+  const n = req.outWidth * req.outHeight;
+  const k = req.bands.length;
+  const sel = new (all.constructor as new (n: number) => RasterTypedArray)(n * k);
+  for (let i = 0; i < n; i++) for (let c = 0; c < k; c++) sel[i * k + c] = all[i * bands + req.bands[c]!]!;
+  return sel;
+}
+
+/** A whole file, read for the wasm JPEG decoder (files past HEAD_BYTES; a failed read is sharp's to report). */
+async function readWhole(path: string): Promise<Buffer | string> {
+  try {
+    return await readFile(path);
+  } catch {
+    return path;
   }
 }
 
