@@ -11,6 +11,13 @@
 //
 // No libc: built with clang --target=wasm32 -nostdlib; the module exports its memory, and the caller (JS)
 // places operands after __heap_base and grows the memory as needed. See scripts/build-gemm.sh.
+//
+// The same source is built twice: gemm.wasm (own memory, single-threaded) and gemm-mt.wasm (imported shared memory,
+// one instance per thread, src/kernels/wasm/gemm-threads.ts). There is therefore no mutable static data: every
+// entry point takes its scratch (packed panels, im2col columns) as pointers, one region per thread, and computes one
+// part of the output (a range of rows, columns or channels) chosen by the caller. Each output element is computed
+// by exactly one call, with a summation order that does not depend on the part boundaries (the depth loop is
+// blocked by KC from 0 whatever the rows and columns), so any split gives bit-identical results.
 #include <wasm_simd128.h>
 
 #define MR 4
@@ -21,11 +28,11 @@
 
 extern unsigned char __heap_base;
 
-// Scratch for packed panels, in the module's static data (1 MiB + 96 KiB).
-static float packA[MC * KC] __attribute__((aligned(16)));
-static float packB[KC * NC] __attribute__((aligned(16)));
+// Per-thread scratch for packed panels (1 MiB + 96 KiB), passed by the caller: A panels, then B panels.
+#define SCRATCH_FLOATS (MC * KC + KC * NC)
 
 __attribute__((export_name("heap_base"))) unsigned heap_base(void) { return (unsigned)&__heap_base; }
+__attribute__((export_name("gemm_scratch_bytes"))) unsigned gemm_scratch_bytes(void) { return 4u * SCRATCH_FLOATS; }
 
 // Transpose the 4x4 block whose rows start at s0..s3 and store its rows at d, d + ds, d + 2ds, d + 3ds.
 static inline void transpose4x4(const float *s0, const float *s1, const float *s2, const float *s3, float *d, int ds) {
@@ -148,12 +155,14 @@ static void macro_kernel(int mc, int nc, int kc, const float *pa, const float *p
   }
 }
 
-// C = A*B, or C += A*B when `accumulate`.
+// C = A*B, or C += A*B when `accumulate`; C has row stride ldc; ws is SCRATCH_FLOATS of scratch.
 static void gemm(int M, int N, int K, const float *A, int rsa, int csa, const float *B, int rsb, int csb, float *C,
-                 int accumulate) {
+                 int ldc, int accumulate, float *ws) {
+  float *packA = ws, *packB = ws + MC * KC;
   if (K == 0) {
     if (!accumulate)
-      for (int i = 0; i < M * N; i++) C[i] = 0.0f;
+      for (int i = 0; i < M; i++)
+        for (int j = 0; j < N; j++) C[i * ldc + j] = 0.0f;
     return;
   }
   for (int n0 = 0; n0 < N; n0 += NC) {
@@ -164,17 +173,22 @@ static void gemm(int M, int N, int K, const float *A, int rsa, int csa, const fl
       for (int m0 = 0; m0 < M; m0 += MC) {
         int mc = M - m0 < MC ? M - m0 : MC;
         pack_a(A + m0 * rsa + k0 * csa, rsa, csa, mc, kc, packA);
-        macro_kernel(mc, nc, kc, packA, packB, C + m0 * N + n0, N, accumulate || k0 > 0);
+        macro_kernel(mc, nc, kc, packA, packB, C + m0 * ldc + n0, ldc, accumulate || k0 > 0);
       }
     }
   }
 }
 
 // batch GEMMs; aOff/bOff hold each batch's element offset into A and B (broadcasting is a repeated offset).
+// Computes the part batches [b0, b1) x rows [m0, m1) x columns [n0, n1) of C (dense [batch, M, N]).
 __attribute__((export_name("gemm_batched"))) void gemm_batched(int batch, int M, int N, int K, const float *A, int rsa,
                                                                 int csa, const int *aOff, const float *B, int rsb,
-                                                                int csb, const int *bOff, float *C) {
-  for (int i = 0; i < batch; i++) gemm(M, N, K, A + aOff[i], rsa, csa, B + bOff[i], rsb, csb, C + i * M * N, 0);
+                                                                int csb, const int *bOff, float *C, int b0, int b1,
+                                                                int m0, int m1, int n0, int n1, float *ws) {
+  (void)batch;
+  for (int i = b0; i < b1; i++)
+    gemm(m1 - m0, n1 - n0, K, A + aOff[i] + m0 * rsa, rsa, csa, B + bOff[i] + n0 * csb, rsb, csb,
+         C + i * M * N + m0 * N + n0, N, 0, ws);
 }
 
 static void fill_zero(float *d, int n) {
@@ -193,13 +207,16 @@ static void copy_f32(float *d, const float *s, int n) {
   for (; i < n; i++) d[i] = s[i];
 }
 
-// Rows [r0, r0 + nr) of the im2col matrix of x (NHWC [B, H, W, Ci]) for a kh x kw filter, dense [nr, kh*kw*Ci]:
-// row r is output pixel (b, oh, ow) in row-major order, column (i, j, c) is x[b, oh*sh + i*dh - pt, ow*sw + j*dw - pl, c]
-// (0 outside x). With dw == 1 the in-range taps of one filter row are one contiguous run of x and are copied at once.
+// Rows [r0, r0 + nr), columns [k0, k1) of the im2col matrix of x (NHWC [B, H, W, Ci]) for a kh x kw filter, dense
+// [nr, k1 - k0]: row r is output pixel (b, oh, ow) in row-major order, column (i, j, c) is
+// x[b, oh*sh + i*dh - pt, ow*sw + j*dw - pl, c] (0 outside x). With dw == 1 the in-range taps of one filter row are
+// one contiguous run of x and are copied at once.
 static void im2col(const float *x, int H, int W, int Ci, int Ho, int Wo, int kh, int kw, int sh, int sw, int dh, int dw,
-                   int pt, int pl, int r0, int nr, float *cols) {
-  int K = kh * kw * Ci;
-  int b = r0 / (Ho * Wo), oh = (r0 / Wo) % Ho, ow = r0 % Wo;
+                   int pt, int pl, int r0, int nr, int k0, int k1, float *cols) {
+  int K = k1 - k0, rowK = kw * Ci;
+  int ilo = k0 / rowK, ihi = (k1 - 1) / rowK;
+  int bi = r0 / (Ho * Wo), oh = (r0 / Wo) % Ho, ow = r0 % Wo;
+  (void)kh;
   for (int r = 0; r < nr; r++) {
     float *dst = cols + r * K;
     int w0 = ow * sw - pl;
@@ -207,48 +224,64 @@ static void im2col(const float *x, int H, int W, int Ci, int Ho, int Wo, int kh,
     int jlo = 0, jhi = kw;
     while (jlo < kw && w0 + jlo * dw < 0) jlo++;
     while (jhi > jlo && w0 + (jhi - 1) * dw >= W) jhi--;
-    for (int i = 0; i < kh; i++, dst += kw * Ci) {
+    for (int i = ilo; i <= ihi; i++) {
+      // this filter row's columns [a, e) (relative to the row) are in the range
+      int a = k0 > i * rowK ? k0 - i * rowK : 0, e = k1 < (i + 1) * rowK ? k1 - i * rowK : rowK;
+      float *d = dst + i * rowK + a - k0;
       int ih = oh * sh + i * dh - pt;
       if (ih < 0 || ih >= H || jlo >= jhi) {
-        fill_zero(dst, kw * Ci);
+        fill_zero(d, e - a);
         continue;
       }
-      const float *row = x + (b * H + ih) * W * Ci;
-      fill_zero(dst, jlo * Ci);
-      if (dw == 1) {
-        copy_f32(dst + jlo * Ci, row + (w0 + jlo) * Ci, (jhi - jlo) * Ci);
-      } else {
-        for (int j = jlo; j < jhi; j++) copy_f32(dst + j * Ci, row + (w0 + j * dw) * Ci, Ci);
+      const float *row = x + (bi * H + ih) * W * Ci;
+      int lo = jlo * Ci, hi = jhi * Ci;
+      int ca = a > lo ? a : lo, cb = e < hi ? e : hi;  // copied part [ca, cb)
+      if (ca >= cb) {
+        fill_zero(d, e - a);
+        continue;
       }
-      fill_zero(dst + jhi * Ci, (kw - jhi) * Ci);
+      fill_zero(d, ca - a);
+      if (dw == 1) {
+        copy_f32(d + ca - a, row + w0 * Ci + ca, cb - ca);
+      } else {
+        for (int j = ca / Ci; j * Ci < cb; j++) {
+          int p0 = j * Ci > ca ? j * Ci : ca, p1 = (j + 1) * Ci < cb ? (j + 1) * Ci : cb;
+          copy_f32(d + p0 - a, row + (w0 + j * dw) * Ci + p0 - j * Ci, p1 - p0);
+        }
+      }
+      fill_zero(d + cb - a, e - cb);
     }
     if (++ow == Wo) {
       ow = 0;
       if (++oh == Ho) {
         oh = 0;
-        b++;
+        bi++;
       }
     }
   }
 }
 
 // Filter gradient of a 2-D NHWC convolution: dW [kh*kw*Ci, Co] = cols(x)^T [kh*kw*Ci, B*Ho*Wo] @ dy [B*Ho*Wo, Co],
-// where cols(x) is the im2col matrix above, built `chunk` rows at a time into `cols` (chunk * kh*kw*Ci floats) and
-// accumulated chunk by chunk. A 1x1 filter at stride 1 without padding reads x itself as cols(x).
+// where cols(x) is the im2col matrix above, built `chunk` rows at a time into `cols` (chunk * (m1 - m0) floats) and
+// accumulated chunk by chunk. Computes rows [m0, m1) of dW (only those columns of cols(x) are built). A 1x1 filter
+// at stride 1 without padding reads x itself as cols(x). ws: SCRATCH_FLOATS.
 __attribute__((export_name("conv2d_filter_grad"))) void conv2d_filter_grad(
     const float *x, int B, int H, int W, int Ci, const float *dy, int Ho, int Wo, int Co, int kh, int kw, int sh, int sw,
-    int dh, int dw, int pt, int pl, float *cols, int chunk, float *out) {
-  int N = B * Ho * Wo, K = kh * kw * Ci;
+    int dh, int dw, int pt, int pl, float *cols, int chunk, float *out, int m0, int m1, float *ws) {
+  int N = B * Ho * Wo, K = kh * kw * Ci, Mp = m1 - m0;
   int identity = kh == 1 && kw == 1 && sh == 1 && sw == 1 && pt == 0 && pl == 0 && Ho == H && Wo == W;
-  if (N == 0) gemm(K, Co, 0, x, 1, K, dy, Co, 1, out, 0);
+  if (Mp <= 0) return;
+  if (N == 0) gemm(Mp, Co, 0, x, 1, K, dy, Co, 1, out + m0 * Co, Co, 0, ws);
   for (int r0 = 0; r0 < N; r0 += chunk) {
     int nr = N - r0 < chunk ? N - r0 : chunk;
-    const float *a = x + r0 * Ci;
+    const float *a = x + r0 * Ci + m0;
+    int csa = K;
     if (!identity) {
-      im2col(x, H, W, Ci, Ho, Wo, kh, kw, sh, sw, dh, dw, pt, pl, r0, nr, cols);
+      im2col(x, H, W, Ci, Ho, Wo, kh, kw, sh, sw, dh, dw, pt, pl, r0, nr, m0, m1, cols);
       a = cols;
+      csa = Mp;
     }
-    gemm(K, Co, nr, a, 1, K, dy + r0 * Co, Co, 1, out, r0 > 0);
+    gemm(Mp, Co, nr, a, 1, csa, dy + r0 * Co, Co, 1, out + m0 * Co, Co, r0 > 0, ws);
   }
 }
 
@@ -258,53 +291,66 @@ static void add_f32(float *d, const float *s, int n) {
   for (; i < n; i++) d[i] += s[i];
 }
 
-// The adjoint of im2col: adds rows [r0, r0 + nr) of a [.., kh*kw*Ci] column matrix into x (NHWC [B, H, W, Ci]),
-// column (i, j, c) of row (b, oh, ow) into x[b, oh*sh + i*dh - pt, ow*sw + j*dw - pl, c] when that is inside x.
+// The adjoint of im2col for the channels [c0, c0 + cw): adds rows [r0, r0 + nr) of a [.., kh*kw*cw] column matrix
+// into x (NHWC [B, H, W, Ci]), column (i, j, c) of row (b, oh, ow) into x[b, oh*sh + i*dh - pt, ow*sw + j*dw - pl,
+// c0 + c] when that is inside x. Every element of x receives its terms in the same order (rows, then taps) whatever
+// the channel range.
 static void col2im_add(const float *cols, int H, int W, int Ci, int Ho, int Wo, int kh, int kw, int sh, int sw, int dh,
-                       int dw, int pt, int pl, int r0, int nr, float *x) {
-  int K = kh * kw * Ci;
-  int b = r0 / (Ho * Wo), oh = (r0 / Wo) % Ho, ow = r0 % Wo;
+                       int dw, int pt, int pl, int r0, int nr, int c0, int cw, float *x) {
+  int K = kh * kw * cw;
+  int bi = r0 / (Ho * Wo), oh = (r0 / Wo) % Ho, ow = r0 % Wo;
   for (int r = 0; r < nr; r++) {
     const float *src = cols + r * K;
     int w0 = ow * sw - pl;
     int jlo = 0, jhi = kw;
     while (jlo < kw && w0 + jlo * dw < 0) jlo++;
     while (jhi > jlo && w0 + (jhi - 1) * dw >= W) jhi--;
-    for (int i = 0; i < kh; i++, src += kw * Ci) {
+    for (int i = 0; i < kh; i++, src += kw * cw) {
       int ih = oh * sh + i * dh - pt;
       if (ih < 0 || ih >= H) continue;
-      float *row = x + (b * H + ih) * W * Ci;
-      if (dw == 1) {
+      float *row = x + (bi * H + ih) * W * Ci + c0;
+      if (dw == 1 && cw == Ci) {
         add_f32(row + (w0 + jlo) * Ci, src + jlo * Ci, (jhi - jlo) * Ci);
       } else {
-        for (int j = jlo; j < jhi; j++) add_f32(row + (w0 + j * dw) * Ci, src + j * Ci, Ci);
+        for (int j = jlo; j < jhi; j++) add_f32(row + (w0 + j * dw) * Ci, src + j * cw, cw);
       }
     }
     if (++ow == Wo) {
       ow = 0;
       if (++oh == Ho) {
         oh = 0;
-        b++;
+        bi++;
       }
     }
   }
 }
 
 // Input gradient of a 2-D NHWC convolution: dx = col2im(dy [B*Ho*Wo, Co] @ W^T [Co, kh*kw*Ci]), with W the HWIO
-// filter read as [kh*kw*Ci, Co]. The product is formed `chunk` rows at a time into `cols` (chunk * kh*kw*Ci floats)
-// and added into dx. A 1x1 filter at stride 1 without padding writes the product straight into dx.
+// filter read as [kh*kw*Ci, Co]. Computes the channels [c0, c1) of dx: the product's columns for those channels
+// (W's rows (i, j, c0..c1), gathered into `wt`, kh*kw*(c1-c0)*Co floats, unless that is all of W) are formed
+// `chunk` rows at a time into `cols` (chunk * kh*kw*(c1-c0) floats) and added into dx. A 1x1 filter at stride 1
+// without padding writes the product straight into dx. ws: SCRATCH_FLOATS.
 __attribute__((export_name("conv2d_input_grad"))) void conv2d_input_grad(
     const float *dy, int B, int H, int W, int Ci, const float *w, int Ho, int Wo, int Co, int kh, int kw, int sh, int sw,
-    int dh, int dw, int pt, int pl, float *cols, int chunk, float *dx) {
-  int N = B * Ho * Wo, K = kh * kw * Ci;
+    int dh, int dw, int pt, int pl, float *cols, int chunk, float *dx, int c0, int c1, float *wt, float *ws) {
+  int N = B * Ho * Wo, cw = c1 - c0, taps = kh * kw;
+  if (cw <= 0) return;
   if (kh == 1 && kw == 1 && sh == 1 && sw == 1 && pt == 0 && pl == 0 && Ho == H && Wo == W) {
-    gemm(N, K, Co, dy, Co, 1, w, 1, Co, dx, 0);
+    gemm(N, cw, Co, dy, Co, 1, w + c0 * Co, 1, Co, dx + c0, Ci, 0, ws);
     return;
   }
-  fill_zero(dx, B * H * W * Ci);
+  const float *wp = w;
+  if (cw != Ci) {
+    for (int t = 0; t < taps; t++) copy_f32(wt + t * cw * Co, w + (t * Ci + c0) * Co, cw * Co);
+    wp = wt;
+  }
+  int rows = B * H * W;
+  if (cw == Ci) fill_zero(dx, rows * Ci);
+  else
+    for (int p = 0; p < rows; p++) fill_zero(dx + p * Ci + c0, cw);
   for (int r0 = 0; r0 < N; r0 += chunk) {
     int nr = N - r0 < chunk ? N - r0 : chunk;
-    gemm(nr, K, Co, dy + r0 * Co, Co, 1, w, 1, Co, cols, 0);
-    col2im_add(cols, H, W, Ci, Ho, Wo, kh, kw, sh, sw, dh, dw, pt, pl, r0, nr, dx);
+    gemm(nr, taps * cw, Co, dy + r0 * Co, Co, 1, wp, 1, Co, cols, taps * cw, 0, ws);
+    col2im_add(cols, H, W, Ci, Ho, Wo, kh, kw, sh, sw, dh, dw, pt, pl, r0, nr, c0, cw, dx);
   }
 }

@@ -11,14 +11,16 @@ import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { gemmMatMul } from './BatchMatMul.js';
 import { runShipped } from './shipped.js';
 
-type Activation = 'linear' | 'relu' | 'relu6' | 'prelu' | 'leakyrelu' | 'sigmoid' | 'elu';
+export type Activation = 'linear' | 'relu' | 'relu6' | 'prelu' | 'leakyrelu' | 'sigmoid' | 'elu';
 
-function activate(
+/** activation(x) with the shipped elementwise kernels (shared with _FusedConv2D); a new TensorInfo. */
+export function activate(
   backend: BackendWasm,
   x: tf.TensorInfo,
   activation: Activation,
   prelu: tf.TensorInfo | undefined,
   leakyreluAlpha: number,
+  kernel = '_FusedMatMul',
 ): tf.TensorInfo {
   switch (activation) {
     case 'relu':
@@ -32,11 +34,11 @@ function activate(
     case 'leakyrelu':
       return runShipped('LeakyRelu', backend, { x }, { alpha: leakyreluAlpha });
     case 'prelu':
-      if (prelu === undefined) throw new Error('_FusedMatMul: activation "prelu" needs preluActivationWeights.');
+      if (prelu === undefined) throw new Error(`${kernel}: activation "prelu" needs preluActivationWeights.`);
       return runShipped('Prelu', backend, { x, alpha: prelu });
     default:
       throw new Error(
-        `_FusedMatMul: activation "${String(activation)}" is not supported; valid: linear, relu, relu6, prelu, leakyrelu, sigmoid, elu.`,
+        `${kernel}: activation "${String(activation)}" is not supported; valid: linear, relu, relu6, prelu, leakyrelu, sigmoid, elu.`,
       );
   }
 }

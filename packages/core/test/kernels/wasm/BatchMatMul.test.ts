@@ -178,10 +178,15 @@ describe('BatchMatMul resources', () => {
     tf.dispose([a, b]);
   });
 
-  it('the committed gemm.wasm exports what gemm.ts expects', () => {
+  it('the committed gemm.wasm and gemm-mt.wasm export what gemm.ts expects', () => {
     const mod = new WebAssembly.Module(new Uint8Array(readFileSync(gemmWasmPath())));
     const exported = WebAssembly.Module.exports(mod).map((e) => e.name);
-    for (const n of GEMM_EXPORTS) expect(exported).toContain(n);
+    for (const n of [...GEMM_EXPORTS, 'memory']) expect(exported).toContain(n);
     expect(WebAssembly.Module.imports(mod)).toEqual([]);
+    // the threaded build: same functions, the (shared) memory imported, the stack pointer exported
+    const mt = new WebAssembly.Module(new Uint8Array(readFileSync(gemmWasmPath(true))));
+    const mtExported = WebAssembly.Module.exports(mt).map((e) => e.name);
+    for (const n of [...GEMM_EXPORTS, '__stack_pointer']) expect(mtExported).toContain(n);
+    expect(WebAssembly.Module.imports(mt)).toEqual([{ module: 'env', name: 'memory', kind: 'memory' }]);
   });
 });
