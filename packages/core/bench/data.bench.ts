@@ -136,9 +136,9 @@ async function oursSingle(samples: readonly { path: string }[], pipeline: Pipeli
 export interface Breakdown {
   /** openRaster().readNative(): the library's reader (file sniff, sharp metadata, sharp decode). */
   decodeReaderImgS: number;
-  /** sharp(await readFile(path)).raw(): sharp alone, one call per image. */
+  /** sharp(bytes).raw(): sharp alone, one call per image, the file already in memory. */
   decodeSharpImgS: number;
-  /** decodeJpegWasm(await readFile(path)): our wasm decoder alone. */
+  /** decodeJpegWasm(bytes): our wasm decoder alone, the file already in memory. */
   decodeWasmImgS: number;
   cmidAugmentImgS: number;
   simpleAugmentImgS: number;
@@ -163,10 +163,12 @@ async function oursBreakdown(samples: readonly { path: string }[], o: Opts, reps
   };
   try {
     const decodeReaderImgS = await rate(samples, (s) => decodeU8(s.path));
-    const decodeSharpImgS = await rate(samples, async (s) => sharp(await readFile(s.path)).raw().toBuffer({ resolveWithObject: true }));
-    const decodeWasmImgS = await rate(samples, async (s) => {
-      const r = decodeJpegWasm(await readFile(s.path), 0);
-      if (typeof r === 'string') throw new Error(`${s.path}: the wasm decoder declined it (${r})`);
+    // the decoders alone: from the file bytes already in memory
+    const files = await Promise.all(samples.map(async (s) => ({ path: s.path, bytes: await readFile(s.path) })));
+    const decodeSharpImgS = await rate(files, (f) => sharp(f.bytes).raw().toBuffer({ resolveWithObject: true }));
+    const decodeWasmImgS = await rate(files, (f) => {
+      const r = decodeJpegWasm(f.bytes, 0);
+      if (typeof r === 'string') throw new Error(`${f.path}: the wasm decoder declined it (${r})`);
       return r;
     });
     const images: Image<Uint8Array>[] = [];
@@ -261,9 +263,9 @@ export interface BreakdownRow {
 function breakdownRows(b: Breakdown, t: TorchBreakdown | undefined): BreakdownRow[] {
   const n = Number.NaN;
   return [
-    { stage: 'decode JPEG', ours: 'openRaster().readNative() (our reader)', oursImgS: b.decodeReaderImgS, torchImgS: t?.decode_img_s ?? n },
-    { stage: 'decode JPEG', ours: 'decodeJpegWasm(buffer) alone (our wasm decoder)', oursImgS: b.decodeWasmImgS, torchImgS: t?.decode_img_s ?? n },
-    { stage: 'decode JPEG', ours: 'sharp(buffer).raw() alone (libvips)', oursImgS: b.decodeSharpImgS, torchImgS: t?.decode_img_s ?? n },
+    { stage: 'decode JPEG', ours: 'openRaster().readNative(): our reader, from the path', oursImgS: b.decodeReaderImgS, torchImgS: t?.decode_img_s ?? n },
+    { stage: 'decode JPEG', ours: 'decodeJpegWasm(bytes): our wasm decoder alone, file in memory', oursImgS: b.decodeWasmImgS, torchImgS: t?.decode_img_s ?? n },
+    { stage: 'decode JPEG', ours: 'sharp(bytes).raw(): libvips alone, file in memory', oursImgS: b.decodeSharpImgS, torchImgS: t?.decode_img_s ?? n },
     { stage: 'CMID parallelTransform, pre-decoded', ours: 'parallelTransform', oursImgS: b.cmidAugmentImgS, torchImgS: t?.cmid_augment_img_s ?? n },
     { stage: 'RandomResizedCrop + flip + normalise, pre-decoded', ours: 'resizeImage + normalizeImage', oursImgS: b.simpleAugmentImgS, torchImgS: t?.simple_augment_img_s ?? n },
   ];
@@ -401,7 +403,8 @@ async function main(): Promise<void> {
     console.log(formatTable(['stage', 'ours', 'ours img/s', 'torchvision/PIL img/s', 'ours / torchvision'], breakdown.map((b) => [b.stage, b.ours, b.oursImgS, b.torchImgS, `${f(b.oursImgS / b.torchImgS, 2)}x`])));
     const load1 = loadavg();
     const note =
-      `The machine (${availableParallelism()} cores) was shared with other work during the run (load average ${load0[0]!.toFixed(1)} at the start, ${load1[0]!.toFixed(1)} at the end), so read the ratios rather than the absolute rates.`;
+      `Load average on the ${availableParallelism()} cores ${load0[0]!.toFixed(1)} at the start, ${load1[0]!.toFixed(1)} at the end (this bench's own processes count in it; ` +
+      'anything above that was other work on the machine), so read the ratios rather than the absolute rates.';
     const file = writeBenchResult({ bench: 'data', backend: 'wasm', dtype: 'u8' }, {
       machine: machineInfo(),
       machineTag: machineTag(),
