@@ -285,6 +285,27 @@ __attribute__((export_name("conv2d_filter_grad"))) void conv2d_filter_grad(
   }
 }
 
+// Forward 2-D NHWC convolution: out [B*Ho*Wo, Co] = cols(x) [B*Ho*Wo, kh*kw*Ci] @ W [kh*kw*Ci, Co], W the HWIO filter,
+// cols(x) the im2col matrix above built `chunk` rows at a time into `cols` (chunk * kh*kw*Ci floats). Computes the
+// output rows [r0, r1); the depth loop of every row is the same whatever the rows, so any split of the rows gives
+// the same bits. A 1x1 filter at stride 1 without padding reads x itself. ws: SCRATCH_FLOATS.
+__attribute__((export_name("conv2d_forward"))) void conv2d_forward(
+    const float *x, int B, int H, int W, int Ci, const float *w, int Ho, int Wo, int Co, int kh, int kw, int sh, int sw,
+    int dh, int dw, int pt, int pl, float *cols, int chunk, float *out, int r0, int r1, float *ws) {
+  int K = kh * kw * Ci;
+  (void)B;
+  if (r1 <= r0) return;
+  if (kh == 1 && kw == 1 && sh == 1 && sw == 1 && pt == 0 && pl == 0 && Ho == H && Wo == W) {
+    gemm(r1 - r0, Co, K, x + r0 * Ci, Ci, 1, w, Co, 1, out + r0 * Co, Co, 0, ws);
+    return;
+  }
+  for (int rs = r0; rs < r1; rs += chunk) {
+    int nr = r1 - rs < chunk ? r1 - rs : chunk;
+    im2col(x, H, W, Ci, Ho, Wo, kh, kw, sh, sw, dh, dw, pt, pl, rs, nr, 0, K, cols);
+    gemm(nr, Co, K, cols, K, 1, w, Co, 1, out + rs * Co, Co, 0, ws);
+  }
+}
+
 static void add_f32(float *d, const float *s, int n) {
   int i = 0;
   for (; i + 4 <= n; i += 4) wasm_v128_store(d + i, wasm_f32x4_add(wasm_v128_load(d + i), wasm_v128_load(s + i)));

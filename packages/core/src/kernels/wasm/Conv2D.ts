@@ -1,57 +1,68 @@
 /**
- * Conv2D and _FusedConv2D for wasm: 1x1 filters at stride 1 without padding run as one GEMM on our module
- * (x [B*H*W, Ci] @ W [Ci, Co], multi-threaded with it, see gemm.ts); every other case goes to the shipped
- * XNNPACK kernel unchanged.
+ * Conv2D and _FusedConv2D for wasm on our GEMM module: every float32 NHWC convolution runs as im2col + GEMM
+ * (csrc/gemm.c conv2d_forward: out [B*Ho*Wo, Co] = im2col(x) @ W [kh*kw*Ci, Co], built a chunk of output pixels at a
+ * time; 1x1 filters at stride 1 without padding read x itself), multi-threaded with the module (gemm.ts); other
+ * dtypes and layouts go to the shipped XNNPACK kernel unchanged.
  *
  * Why: XNNPACK packs the weights of every filter tensor it has not seen, and in training every step brings new
- * filters (decisions.md, Runtime), so a forward 1x1 convolution pays a repack each step, and it runs on one
- * thread. The fused variant is the same GEMM, then the bias with the shipped broadcasting Add and the activation
- * with the shipped elementwise kernels, in the order of tfjs's reference: activation(conv(x, W) + bias).
+ * filters (decisions.md, Runtime), so each forward convolution paid a repack (a 3x3 512->512 convolution at 2x7x7:
+ * 18.9 ms with a known filter, 41.4 ms with a new one), on one thread. The fused variant is the same GEMM, then the
+ * bias with the shipped broadcasting Add and the activation with the shipped elementwise kernels, in the order of
+ * tfjs's reference: activation(conv(x, W) + bias).
  */
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { gemmBatched } from './gemm.js';
+import { conv2dForward, type ConvGeometry } from './gemm.js';
 import { runShipped } from './shipped.js';
 import { activate, type Activation } from './_FusedMatMul.js';
-import { heapF32, pair } from './conv-util.js';
+import { heapF32 } from './conv-util.js';
 
-/** Knobs, exported for tests and benchmarks: 'auto' takes the GEMM route for 1x1 stride-1 unpadded filters. */
-export const conv2DOptions: { route: 'auto' | 'xnnpack' } = { route: 'auto' };
+/**
+ * Knobs, exported for tests and benchmarks: route 'auto' takes the GEMM route for every float32 NHWC convolution,
+ * 'pointwise' only for 1x1 stride-1 unpadded filters, 'xnnpack' never; chunkFloats bounds the im2col block.
+ */
+export const conv2DOptions: { route: 'auto' | 'pointwise' | 'xnnpack'; chunkFloats: number } = { route: 'auto', chunkFloats: 1 << 22 };
 
-/** The [B, H, W, Co] output shape when x * filter is a pointwise GEMM (1x1, stride 1, no padding, NHWC, float32). */
-function pointwiseShape(x: tf.TensorInfo, filter: tf.TensorInfo, attrs: tf.NamedAttrMap): [number, number, number, number] | undefined {
-  if (conv2DOptions.route !== 'auto' || x.dtype !== 'float32' || filter.dtype !== 'float32') return undefined;
-  if (x.shape.length !== 4 || filter.shape.length !== 4 || filter.shape[0] !== 1 || filter.shape[1] !== 1) return undefined;
-  const { strides, pad, dataFormat, dimRoundingMode } = attrs as unknown as tf.Conv2DAttrs;
+/** The geometry of x * filter when it takes the GEMM route, else undefined. */
+function gemmGeometry(x: tf.TensorInfo, filter: tf.TensorInfo, attrs: tf.NamedAttrMap): ConvGeometry | undefined {
+  if (conv2DOptions.route === 'xnnpack' || x.dtype !== 'float32' || filter.dtype !== 'float32') return undefined;
+  if (x.shape.length !== 4 || filter.shape.length !== 4) return undefined;
+  const { strides, pad, dataFormat, dilations, dimRoundingMode } = attrs as unknown as tf.Conv2DAttrs;
   if (dataFormat !== undefined && dataFormat !== 'NHWC') return undefined;
-  const [sh, sw] = pair(strides as number | [number, number], 'Conv2D', 'strides');
-  if (sh !== 1 || sw !== 1) return undefined;
-  const [b, h, w, ci] = x.shape as [number, number, number, number];
-  if (filter.shape[2] !== ci) return undefined; // let the shipped kernel report it
-  const info = tf.backend_util.computeConv2DInfo(
-    x.shape as [number, number, number, number], filter.shape as [number, number, number, number], 1, 1, pad, dimRoundingMode, false, 'channelsLast');
-  const p = info.padInfo;
-  if (p.top !== 0 || p.left !== 0 || p.bottom !== 0 || p.right !== 0 || info.outHeight !== h || info.outWidth !== w) return undefined;
-  return [b, h, w, filter.shape[3]!];
+  if (filter.shape[2] !== x.shape[3]) return undefined; // let the shipped kernel report it
+  let info: tf.backend_util.Conv2DInfo;
+  try {
+    info = tf.backend_util.computeConv2DInfo(
+      x.shape as [number, number, number, number], filter.shape as [number, number, number, number], strides, dilations ?? 1, pad, dimRoundingMode, false, 'channelsLast');
+  } catch {
+    return undefined; // invalid attributes: the shipped kernel raises tfjs's own error
+  }
+  const g: ConvGeometry = {
+    b: info.batchSize, h: info.inHeight, w: info.inWidth, ci: info.inChannels, ho: info.outHeight, wo: info.outWidth, co: info.outChannels,
+    kh: info.filterHeight, kw: info.filterWidth, sh: info.strideHeight, sw: info.strideWidth, dh: info.dilationHeight, dw: info.dilationWidth,
+    padTop: info.padInfo.top, padLeft: info.padInfo.left,
+  };
+  if (conv2DOptions.route === 'pointwise') {
+    const identity = g.kh === 1 && g.kw === 1 && g.sh === 1 && g.sw === 1 && g.padTop === 0 && g.padLeft === 0 && g.ho === g.h && g.wo === g.w;
+    if (!identity) return undefined;
+  }
+  return g;
 }
 
-function pointwise(backend: BackendWasm, x: tf.TensorInfo, filter: tf.TensorInfo, shape: [number, number, number, number]): tf.TensorInfo {
-  const [b, h, w, co] = shape;
-  const ci = x.shape[3]!;
-  const out = backend.makeOutput(shape, 'float32');
-  const m = b * h * w;
-  if (m * co === 0) return out;
-  const zero = new Int32Array(1);
+function viaGemm(backend: BackendWasm, x: tf.TensorInfo, filter: tf.TensorInfo, g: ConvGeometry): tf.TensorInfo {
+  const out = backend.makeOutput([g.b, g.ho, g.wo, g.co], 'float32');
+  if (g.b * g.ho * g.wo * g.co === 0) return out;
+  const k = g.kh * g.kw * g.ci;
   // views taken after makeOutput (which may grow the heap)
-  gemmBatched(1, m, co, ci, { data: heapF32(backend, x), rs: ci, cs: 1, offsets: zero }, { data: heapF32(backend, filter), rs: co, cs: 1, offsets: zero }, heapF32(backend, out));
+  conv2dForward(heapF32(backend, x), heapF32(backend, filter), g, Math.max(16, Math.floor(conv2DOptions.chunkFloats / k)), heapF32(backend, out));
   return out;
 }
 
 function conv2D(args: { inputs: tf.NamedTensorInfoMap; backend: tf.KernelBackend; attrs?: tf.NamedAttrMap }): tf.TensorInfo {
   const { x, filter } = args.inputs as { x: tf.TensorInfo; filter: tf.TensorInfo };
-  const shape = pointwiseShape(x, filter, args.attrs ?? {});
-  if (shape === undefined) return runShipped('Conv2D', args.backend, args.inputs, args.attrs);
-  return pointwise(args.backend as BackendWasm, x, filter, shape);
+  const g = gemmGeometry(x, filter, args.attrs ?? {});
+  if (g === undefined) return runShipped('Conv2D', args.backend, args.inputs, args.attrs);
+  return viaGemm(args.backend as BackendWasm, x, filter, g);
 }
 
 function fusedConv2D(args: { inputs: tf.NamedTensorInfoMap; backend: tf.KernelBackend; attrs?: tf.NamedAttrMap }): tf.TensorInfo {
@@ -59,10 +70,10 @@ function fusedConv2D(args: { inputs: tf.NamedTensorInfoMap; backend: tf.KernelBa
     x: tf.TensorInfo; filter: tf.TensorInfo; bias?: tf.TensorInfo; preluActivationWeights?: tf.TensorInfo;
   };
   const attrs = (args.attrs ?? {}) as { activation?: Activation; leakyreluAlpha?: number };
-  const shape = pointwiseShape(x, filter, args.attrs ?? {});
-  if (shape === undefined) return runShipped('FusedConv2D', args.backend, args.inputs, args.attrs);
+  const g = gemmGeometry(x, filter, args.attrs ?? {});
+  if (g === undefined) return runShipped('FusedConv2D', args.backend, args.inputs, args.attrs);
   const backend = args.backend as BackendWasm;
-  let y = pointwise(backend, x, filter, shape);
+  let y = viaGemm(backend, x, filter, g);
   if (bias != null) {
     const withBias = runShipped('Add', backend, { a: y, b: bias });
     backend.disposeData(y.dataId);

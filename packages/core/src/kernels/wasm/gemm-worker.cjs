@@ -18,7 +18,7 @@ const { isMainThread, workerData } = require('node:worker_threads');
 
 const SEQ = 0, NEXT = 1, DONE = 2, ERR = 3, OP = 4, NPARTS = 5, REGION = 6, REGION_STRIDE = 7;
 const COLS_OFF = 8, WT_OFF = 9, READY = 10, WORKER_PARTS = 11, ARGS = 16, PARTS = 64, MAX_PARTS = 64, CTRL_INTS = PARTS + 2 * MAX_PARTS;
-const OP_GEMM = 1, OP_FILTER_GRAD = 2, OP_INPUT_GRAD = 3;
+const OP_GEMM = 1, OP_FILTER_GRAD = 2, OP_INPUT_GRAD = 3, OP_CONV_FORWARD = 4;
 
 /** Runs part p of the current job on thread t with the exports `ex` of this thread's instance. */
 function runPart(ex, ctrl, t, p) {
@@ -51,6 +51,13 @@ function runPart(ex, ctrl, t, p) {
         cols, a(17), a(18), lo, hi, wt, region,
       );
       return;
+    case OP_CONV_FORWARD:
+      // x B H W Ci w Ho Wo Co kh kw sh sw dh dw pt pl chunk out; part = output rows [lo, hi)
+      ex.conv2d_forward(
+        a(0), a(1), a(2), a(3), a(4), a(5), a(6), a(7), a(8), a(9), a(10), a(11), a(12), a(13), a(14), a(15), a(16),
+        cols, a(17), a(18), lo, hi, region,
+      );
+      return;
     default:
       throw new Error(`gemm-worker: unknown op ${ctrl[OP]}`);
   }
@@ -72,7 +79,7 @@ function claimParts(ex, ctrl, t, tag) {
   }
 }
 
-module.exports = { runPart, claimParts, SEQ, NEXT, DONE, ERR, OP, NPARTS, REGION, REGION_STRIDE, COLS_OFF, WT_OFF, READY, WORKER_PARTS, ARGS, PARTS, MAX_PARTS, CTRL_INTS, OP_GEMM, OP_FILTER_GRAD, OP_INPUT_GRAD };
+module.exports = { runPart, claimParts, SEQ, NEXT, DONE, ERR, OP, NPARTS, REGION, REGION_STRIDE, COLS_OFF, WT_OFF, READY, WORKER_PARTS, ARGS, PARTS, MAX_PARTS, CTRL_INTS, OP_GEMM, OP_FILTER_GRAD, OP_INPUT_GRAD, OP_CONV_FORWARD };
 
 if (!isMainThread && workerData !== null && typeof workerData === 'object' && workerData.cmidGemm === true) {
   // workerData: { module: WebAssembly.Module, memory: shared WebAssembly.Memory, ctrl: SharedArrayBuffer, t, stackTop }

@@ -30,7 +30,7 @@ import { Worker } from 'node:worker_threads';
 import { CmidError } from '../../runtime/errors.js';
 
 /** What the TS side needs from gemm.wasm and gemm-mt.wasm (checked by a test against the committed binaries). */
-export const GEMM_EXPORTS = ['heap_base', 'gemm_scratch_bytes', 'gemm_batched', 'conv2d_filter_grad', 'conv2d_input_grad', 'colsum_acc'] as const;
+export const GEMM_EXPORTS = ['heap_base', 'gemm_scratch_bytes', 'gemm_batched', 'conv2d_filter_grad', 'conv2d_input_grad', 'conv2d_forward', 'colsum_acc'] as const;
 
 interface GemmExports {
   memory?: WebAssembly.Memory;
@@ -46,7 +46,7 @@ interface WorkerSide {
   claimParts: (ex: GemmExports, ctrl: Int32Array, t: number, tag: number) => void;
   SEQ: number; NEXT: number; DONE: number; ERR: number; OP: number; NPARTS: number; REGION: number; REGION_STRIDE: number;
   COLS_OFF: number; WT_OFF: number; READY: number; WORKER_PARTS: number; ARGS: number; PARTS: number; MAX_PARTS: number; CTRL_INTS: number;
-  OP_GEMM: number; OP_FILTER_GRAD: number; OP_INPUT_GRAD: number;
+  OP_GEMM: number; OP_FILTER_GRAD: number; OP_INPUT_GRAD: number; OP_CONV_FORWARD: number;
 }
 const W = createRequire(import.meta.url)(fileURLToPath(new URL('../../../src/kernels/wasm/gemm-worker.cjs', import.meta.url))) as WorkerSide;
 
@@ -341,6 +341,32 @@ export interface ConvGeometry {
   ho: number; wo: number; co: number;
   kh: number; kw: number; sh: number; sw: number; dh: number; dw: number;
   padTop: number; padLeft: number;
+}
+
+/**
+ * out [B*Ho*Wo, Co] = im2col(x) @ W on our GEMM, W the HWIO filter as [kh*kw*Ci, Co], the im2col matrix built
+ * `chunkRows` output pixels at a time (see conv2d_forward in csrc/gemm.c). x and filter are views (e.g. on the
+ * tfjs heap); `out` is written with one copy. Threads split the output rows (each builds its own im2col rows).
+ */
+export function conv2dForward(x: Float32Array, filter: Float32Array, c: ConvGeometry, chunkRows: number, out: Float32Array): void {
+  const e = engine();
+  const k = c.kh * c.kw * c.ci;
+  const rows = c.b * c.ho * c.wo;
+  const outFloats = rows * c.co;
+  const identity = c.kh === 1 && c.kw === 1 && c.sh === 1 && c.sw === 1 && c.padTop === 0 && c.padLeft === 0 && c.ho === c.h && c.wo === c.w;
+  const ranges = splitRange(rows, partCount(e, 2 * rows * k * c.co, Math.ceil(rows / 4)), 4);
+  const widest = Math.max(...ranges.map(([lo, hi]) => hi - lo));
+  const chunk = Math.max(1, Math.min(chunkRows, widest));
+  const colsOff = align16(e.scratchBytes);
+  const stride = colsOff + (identity ? 0 : align16(4 * chunk * k));
+  const [xPtr, wPtr, outPtr, region] = workspace(e, [4 * x.length, 4 * filter.length, 4 * outFloats, stride * e.threads]) as [number, number, number, number];
+  const buf = e.memory.buffer;
+  new Float32Array(buf, xPtr, x.length).set(x);
+  new Float32Array(buf, wPtr, filter.length).set(filter);
+  runJob(e, W.OP_CONV_FORWARD, [
+    xPtr, c.b, c.h, c.w, c.ci, wPtr, c.ho, c.wo, c.co, c.kh, c.kw, c.sh, c.sw, c.dh, c.dw, c.padTop, c.padLeft, chunk, outPtr,
+  ], ranges, region, stride, colsOff, 0);
+  out.set(new Float32Array(e.memory.buffer, outPtr, outFloats));
 }
 
 /**

@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../../src/index.js';
 import { expectClose, onBackend, randomArray } from '../../../src/testing/index.js';
 import {
-  conv2dFilterGrad, conv2dInputGrad, gemmBatched, gemmThreadOptions, gemmThreadingStatus, setGemmThreads, splitRange,
+  conv2dFilterGrad, conv2dForward, conv2dInputGrad, gemmBatched, gemmThreadOptions, gemmThreadingStatus, setGemmThreads, splitRange,
   type ConvGeometry, type GemmOperand,
 } from '../../../src/kernels/wasm/gemm.js';
 import { conv2DOptions } from '../../../src/kernels/wasm/Conv2D.js';
@@ -140,6 +140,16 @@ describe('threaded GEMM module: bit-identical to the single-threaded one for eve
         const single = withThreads(1, 1, run);
         for (const [t, ppt] of SPLITS) expectBitIdentical(withThreads(t, ppt, run), single, `threads=${t} parts/thread=${ppt}`);
       });
+      it(`conv2dForward ${name} chunk=${chunk}`, () => {
+        const run = (): Float32Array => {
+          const out = new Float32Array(c.b * ho * wo * c.co).fill(NaN); // every element must be written
+          conv2dForward(x, w, g, chunk, out);
+          return out;
+        };
+        const single = withThreads(1, 1, run);
+        expect(single.every((v) => Number.isFinite(v))).toBe(true);
+        for (const [t, ppt] of SPLITS) expectBitIdentical(withThreads(t, ppt, run), single, `threads=${t} parts/thread=${ppt}`);
+      });
       if (d !== 1) continue;
       it(`conv2dInputGrad ${name} chunk=${chunk}`, () => {
         const run = (): Float32Array => {
@@ -218,23 +228,29 @@ describe('threaded GEMM through the tfjs kernels', () => {
   });
 });
 
-describe('Conv2D / _FusedConv2D 1x1 stride 1 on our GEMM (wasm) vs cpu', () => {
-  const CASES: Array<{ x: [number, number, number, number]; co: number; pad: 'same' | 'valid' | number; s: number }> = [
-    { x: [2, 7, 5, 9], co: 6, pad: 'same', s: 1 },
-    { x: [1, 3, 3, 1], co: 1, pad: 'valid', s: 1 },
-    { x: [3, 4, 4, 17], co: 33, pad: 0, s: 1 },
-    { x: [2, 5, 5, 8], co: 4, pad: 1, s: 1 }, // padded: XNNPACK route
-    { x: [2, 6, 6, 8], co: 4, pad: 'same', s: 2 }, // strided: XNNPACK route
+describe('Conv2D / _FusedConv2D on our GEMM (wasm) vs cpu and vs XNNPACK', () => {
+  const CASES: Array<{ x: [number, number, number, number]; k: [number, number]; co: number; pad: 'same' | 'valid' | number; s: number | [number, number]; d?: number }> = [
+    { x: [2, 7, 5, 9], k: [1, 1], co: 6, pad: 'same', s: 1 },
+    { x: [1, 3, 3, 1], k: [1, 1], co: 1, pad: 'valid', s: 1 },
+    { x: [3, 4, 4, 17], k: [1, 1], co: 33, pad: 0, s: 1 },
+    { x: [2, 5, 5, 8], k: [1, 1], co: 4, pad: 1, s: 1 }, // 1x1 padded
+    { x: [2, 6, 6, 8], k: [1, 1], co: 4, pad: 'same', s: 2 }, // 1x1 strided (the ResNet downsampling shortcut)
+    { x: [2, 9, 8, 5], k: [3, 3], co: 7, pad: 'same', s: 1 },
+    { x: [1, 11, 13, 6], k: [3, 3], co: 4, pad: 'valid', s: 2 },
+    { x: [2, 15, 15, 3], k: [7, 7], co: 8, pad: 3, s: 2 }, // the ResNet stem
+    { x: [1, 8, 10, 4], k: [3, 2], co: 5, pad: 'same', s: [2, 1] }, // non-square filter and strides
+    { x: [2, 10, 10, 3], k: [3, 3], co: 4, pad: 'same', s: 1, d: 2 }, // dilated
   ];
   for (const c of CASES) {
-    const name = `x=[${c.x}] co=${c.co} pad=${c.pad} s=${c.s}`;
+    const name = `x=[${c.x}] ${c.k.join('x')}x${c.co} pad=${c.pad} s=${c.s} d=${c.d ?? 1}`;
     const xs = randomArray(c.x.reduce((a, b) => a * b, 1), 31, -2, 2);
-    const ws = randomArray(c.x[3] * c.co, 32);
+    const ws = randomArray(c.k[0] * c.k[1] * c.x[3] * c.co, 32);
     it(`conv2d forward and gradients ${name}`, async () => {
       const f = (): tf.Tensor[] => {
         const x = tf.tensor(xs, c.x) as tf.Tensor4D;
-        const w = tf.tensor(ws, [1, 1, c.x[3], c.co]) as tf.Tensor4D;
-        const y = tf.conv2d(x, w, c.s, c.pad);
+        const w = tf.tensor(ws, [c.k[0], c.k[1], c.x[3], c.co]) as tf.Tensor4D;
+        const y = tf.conv2d(x, w, c.s, c.pad, 'NHWC', c.d ?? 1);
+        if (c.d !== undefined) return [y]; // tfjs has no gradient of a dilated conv2d with strides > 1 in general; forward only
         const g = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.square(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, c.s, c.pad))))([x, w]);
         return [y, ...g];
       };
@@ -253,9 +269,10 @@ describe('Conv2D / _FusedConv2D 1x1 stride 1 on our GEMM (wasm) vs cpu', () => {
         const f = (): tf.Tensor =>
           tf.fused.conv2d({
             x: tf.tensor(xs, c.x) as tf.Tensor4D,
-            filter: tf.tensor(ws, [1, 1, c.x[3], c.co]) as tf.Tensor4D,
+            filter: tf.tensor(ws, [c.k[0], c.k[1], c.x[3], c.co]) as tf.Tensor4D,
             strides: c.s,
             pad: c.pad,
+            dilations: c.d ?? 1,
             bias: tf.tensor1d(randomArray(c.co, 33)),
             activation,
             preluActivationWeights: activation === 'prelu' ? tf.tensor1d(randomArray(c.co, 34, 0, 0.5)) : undefined,
@@ -268,6 +285,20 @@ describe('Conv2D / _FusedConv2D 1x1 stride 1 on our GEMM (wasm) vs cpu', () => {
     }
   }
 
+  it('the im2col block size does not change the result (chunks of 16 output pixels vs one block)', async () => {
+    const xs = randomArray(2 * 12 * 12 * 6, 41);
+    const ws = randomArray(3 * 3 * 6 * 7, 42);
+    const f = (): tf.Tensor[] => [tf.conv2d(tf.tensor(xs, [2, 12, 12, 6]) as tf.Tensor4D, tf.tensor(ws, [3, 3, 6, 7]) as tf.Tensor4D, 1, 'same')];
+    const before = conv2DOptions.chunkFloats;
+    try {
+      const big = await onBackend('wasm', f);
+      conv2DOptions.chunkFloats = 1; // 16 rows per block (the floor)
+      const small = await onBackend('wasm', f);
+      expectBitIdentical(small[0]!, big[0]!, 'chunked');
+    } finally {
+      conv2DOptions.chunkFloats = before;
+    }
+  });
   it('no leak through the GEMM route (conv2d and fused conv2d)', async () => {
     await initBackend({ backend: 'wasm' });
     const x = tf.tensor(randomArray(2 * 4 * 4 * 6, 1), [2, 4, 4, 6]) as tf.Tensor4D;
