@@ -2,9 +2,9 @@
  * The kernels @cmid/core registers on the tfjs `wasm` backend: ones it lacks for training
  * (Conv2DBackpropFilter, depthwise gradients, UnsortedSegmentSum), ones it runs as scalar loops
  * (BatchMatMul with batch > 1 or transposes, Conv2DBackpropInput), ones it runs through a slow transpose (Sum and Mean
- * over leading axes), one it gets wrong (MaxPoolGrad), and the pointwise (1x1, stride 1) case of Conv2D and
- * _FusedConv2D, which runs on our multi-threaded GEMM instead of XNNPACK (Conv2D.ts). One file per kernel (Conv2D.ts
- * holds both convolutions); this is the only list.
+ * over leading axes), one it gets wrong (MaxPoolGrad), the float32 Conv2D and _FusedConv2D, which run on our
+ * multi-threaded GEMM instead of XNNPACK (Conv2D.ts), and Identity, which shares its input's buffer instead of
+ * copying it (Identity.ts). One file per kernel (Conv2D.ts holds both convolutions); this is the only list.
  *
  * Order matters and is handled here: tfjs-backend-wasm registers its own kernels when imported; we capture them
  * (our kernels delegate to the fast ones), then register ours over them, keeping the shipped setupFunc where ours
@@ -23,6 +23,7 @@ import { maxPoolGradConfig } from './MaxPoolGrad.js';
 import { sumConfig } from './Sum.js';
 import { meanConfig } from './Mean.js';
 import { conv2DConfig, fusedConv2DConfig } from './Conv2D.js';
+import { identityConfig } from './Identity.js';
 
 export const WASM_TRAINING_KERNELS: tf.KernelConfig[] = [
   // One entry per kernel file in this folder.
@@ -38,6 +39,7 @@ export const WASM_TRAINING_KERNELS: tf.KernelConfig[] = [
   meanConfig,
   conv2DConfig,
   fusedConv2DConfig,
+  identityConfig,
 ];
 
 /**
