@@ -14,7 +14,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { conv2dForward, type ConvGeometry } from './gemm.js';
 import { runShipped } from './shipped.js';
-import { activate, type Activation } from './_FusedMatMul.js';
+import { biasAndActivate, type Activation } from './_FusedMatMul.js';
 import { heapF32 } from './conv-util.js';
 
 /**
@@ -73,19 +73,7 @@ function fusedConv2D(args: { inputs: tf.NamedTensorInfoMap; backend: tf.KernelBa
   const g = gemmGeometry(x, filter, args.attrs ?? {});
   if (g === undefined) return runShipped('FusedConv2D', args.backend, args.inputs, args.attrs);
   const backend = args.backend as BackendWasm;
-  let y = viaGemm(backend, x, filter, g);
-  if (bias != null) {
-    const withBias = runShipped('Add', backend, { a: y, b: bias });
-    backend.disposeData(y.dataId);
-    y = withBias;
-  }
-  const activation = attrs.activation ?? 'linear';
-  if (activation !== 'linear') {
-    const activated = activate(backend, y, activation, preluActivationWeights ?? undefined, attrs.leakyreluAlpha ?? 0.2, 'FusedConv2D');
-    backend.disposeData(y.dataId);
-    y = activated;
-  }
-  return y;
+  return biasAndActivate(backend, viaGemm(backend, x, filter, g), bias ?? undefined, attrs, preluActivationWeights ?? undefined, 'FusedConv2D');
 }
 
 export const conv2DConfig: tf.KernelConfig = {

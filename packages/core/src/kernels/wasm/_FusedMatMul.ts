@@ -60,19 +60,35 @@ function fusedMatMul(args: { inputs: tf.NamedTensorInfoMap; backend: tf.KernelBa
     return runShipped('_FusedMatMul', args.backend, args.inputs, args.attrs);
   }
   const backend = args.backend as BackendWasm;
-  let y = gemmMatMul(backend, a, b, attrs.transposeA === true, attrs.transposeB === true, '_FusedMatMul');
-  if (bias != null) {
-    const withBias = runShipped('Add', backend, { a: y, b: bias });
-    backend.disposeData(y.dataId);
-    y = withBias;
+  const y = gemmMatMul(backend, a, b, attrs.transposeA === true, attrs.transposeB === true, '_FusedMatMul');
+  return biasAndActivate(backend, y, bias ?? undefined, attrs, preluActivationWeights ?? undefined, '_FusedMatMul');
+}
+
+/**
+ * The epilogue of the fused kernels, in the order of tfjs's reference: activation(y + bias), the bias with the
+ * shipped broadcasting Add, the activation with the shipped elementwise kernels. Consumes (disposes) y.
+ */
+export function biasAndActivate(
+  backend: BackendWasm,
+  y: tf.TensorInfo,
+  bias: tf.TensorInfo | undefined,
+  attrs: { activation?: Activation; leakyreluAlpha?: number },
+  prelu: tf.TensorInfo | undefined,
+  kernel: string,
+): tf.TensorInfo {
+  let out = y;
+  if (bias !== undefined) {
+    const withBias = runShipped('Add', backend, { a: out, b: bias });
+    backend.disposeData(out.dataId);
+    out = withBias;
   }
   const activation = attrs.activation ?? 'linear';
   if (activation !== 'linear') {
-    const activated = activate(backend, y, activation, preluActivationWeights ?? undefined, attrs.leakyreluAlpha ?? 0.2);
-    backend.disposeData(y.dataId);
-    y = activated;
+    const activated = activate(backend, out, activation, prelu, attrs.leakyreluAlpha ?? 0.2, kernel);
+    backend.disposeData(out.dataId);
+    out = activated;
   }
-  return y;
+  return out;
 }
 
 export const fusedMatMulConfig: tf.KernelConfig = {

@@ -22,12 +22,12 @@
  * size synchronously without complaint). The path is resolved from the package root, so it works from src/
  * (vitest, tsx) and from dist/ (after tsc), since package.json "files" ships src/ too.
  */
-import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { CmidError } from '../../runtime/errors.js';
+import { compileCommittedWasm } from '../../runtime/wasm-module.js';
 
 /** What the TS side needs from gemm.wasm and gemm-mt.wasm (checked by a test against the committed binaries). */
 export const GEMM_EXPORTS = ['heap_base', 'gemm_scratch_bytes', 'gemm_batched', 'conv2d_filter_grad', 'conv2d_input_grad', 'conv2d_forward', 'colsum_acc'] as const;
@@ -80,22 +80,7 @@ interface Engine {
 const STACK_BYTES = 65536;
 
 function readModule(threaded: boolean): WebAssembly.Module {
-  const path = gemmWasmPath(threaded);
-  let bytes: Buffer;
-  try {
-    bytes = readFileSync(path);
-  } catch (e) {
-    throw new Error(
-      `@cmid/core BatchMatMul: cannot read ${path} (${(e as Error).message}). ` +
-        'It is committed with the package; rebuild it with packages/core/scripts/build-gemm.sh if it was deleted.',
-    );
-  }
-  const mod = new WebAssembly.Module(new Uint8Array(bytes));
-  const names = WebAssembly.Module.exports(mod).map((e) => e.name);
-  for (const name of GEMM_EXPORTS) {
-    if (!names.includes(name)) throw new Error(`@cmid/core: ${path} does not export '${name}'; rebuild it with scripts/build-gemm.sh.`);
-  }
-  return mod;
+  return compileCommittedWasm(gemmWasmPath(threaded), GEMM_EXPORTS, 'kernels', 'packages/core/scripts/build-gemm.sh');
 }
 
 function singleThreaded(): Engine {

@@ -10,9 +10,8 @@
  * paths read and write one lane past the last pixel (and the horizontal resize loads read up to 13 bytes past). Instantiated synchronously on first use; the path is resolved
  * from the package root, so it works from src/ (vitest, tsx) and from dist/ (package.json "files" ships src/).
  */
-import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { CmidError } from '../../runtime/errors.js';
+import { compileCommittedWasm } from '../../runtime/wasm-module.js';
 
 /** What the TS side needs from augment.wasm (a test checks the committed binary). */
 export const AUGMENT_EXPORTS = [
@@ -72,21 +71,8 @@ let mod: AugmentExports | undefined;
 
 function load(): AugmentExports {
   if (mod !== undefined) return mod;
-  const path = augmentWasmPath();
-  let bytes: Buffer;
-  try {
-    bytes = readFileSync(path);
-  } catch (e) {
-    throw new CmidError(
-      'backend',
-      `@cmid/core transforms: cannot read ${path} (${(e as Error).message}). It is committed with the package; rebuild it with ` +
-        'packages/core/src/transforms/wasm/build-augment.sh if it was deleted.',
-    );
-  }
-  const ex = new WebAssembly.Instance(new WebAssembly.Module(new Uint8Array(bytes)), {}).exports as unknown as AugmentExports;
-  for (const name of AUGMENT_EXPORTS) {
-    if (!(name in ex)) throw new CmidError('backend', `@cmid/core transforms: ${path} does not export '${name}'; rebuild it with build-augment.sh.`);
-  }
+  const compiled = compileCommittedWasm(augmentWasmPath(), AUGMENT_EXPORTS, 'transforms', 'packages/core/src/transforms/wasm/build-augment.sh');
+  const ex = new WebAssembly.Instance(compiled, {}).exports as unknown as AugmentExports;
   mod = ex;
   return ex;
 }

@@ -13,9 +13,9 @@
  * RESET_BYTES (a large image) is dropped after the call, so a long run does not keep the largest image's memory.
  * Instantiated synchronously on first use; each worker thread has its own instance.
  */
-import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { CmidError } from '../../../runtime/errors.js';
+import { compileCommittedWasm } from '../../../runtime/wasm-module.js';
 
 /** What the TS side needs from jpeg.wasm (a test checks the committed binary). */
 export const JPEG_EXPORTS = ['memory', 'heap_base', 'jpeg_input', 'jpeg_decode', 'jpeg_width', 'jpeg_height', 'jpeg_channels', 'jpeg_pixels'] as const;
@@ -46,24 +46,8 @@ let instance: JpegExports | undefined;
 
 function load(): JpegExports {
   if (instance !== undefined) return instance;
-  if (compiled === undefined) {
-    const path = jpegWasmPath();
-    let bytes: Buffer;
-    try {
-      bytes = readFileSync(path);
-    } catch (e) {
-      throw new CmidError(
-        'backend',
-        `@cmid/core io: cannot read ${path} (${(e as Error).message}). It is committed with the package; rebuild it with ` +
-          'packages/core/src/io/decoders/wasm/build-jpeg.sh if it was deleted.',
-      );
-    }
-    compiled = new WebAssembly.Module(new Uint8Array(bytes));
-  }
+  compiled ??= compileCommittedWasm(jpegWasmPath(), JPEG_EXPORTS, 'io', 'packages/core/src/io/decoders/wasm/build-jpeg.sh');
   const ex = new WebAssembly.Instance(compiled, {}).exports as unknown as JpegExports;
-  for (const name of JPEG_EXPORTS) {
-    if (!(name in ex)) throw new CmidError('backend', `@cmid/core io: ${jpegWasmPath()} does not export '${name}'; rebuild it with build-jpeg.sh.`);
-  }
   instance = ex;
   return ex;
 }
