@@ -46,7 +46,7 @@ class BasicBlock extends Module implements Block {
     this.downsample = downsample ? this.child('downsample', new Downsample(inC, width, stride)) : undefined;
   }
   forward(x: tf.Tensor4D): tf.Tensor4D {
-    let h = tf.relu(this.bn1.forward(this.conv1.forward(x))) as tf.Tensor4D;
+    let h = this.bn1.forwardRelu(this.conv1.forward(x)) as tf.Tensor4D;
     h = this.bn2.forward(this.conv2.forward(h)) as tf.Tensor4D;
     const identity = this.downsample === undefined ? x : this.downsample.forward(x);
     return tf.relu(tf.add(h, identity)) as tf.Tensor4D;
@@ -73,8 +73,8 @@ class Bottleneck extends Module implements Block {
     this.downsample = downsample ? this.child('downsample', new Downsample(inC, width * 4, stride)) : undefined;
   }
   forward(x: tf.Tensor4D): tf.Tensor4D {
-    let h = tf.relu(this.bn1.forward(this.conv1.forward(x))) as tf.Tensor4D;
-    h = tf.relu(this.bn2.forward(this.conv2.forward(h))) as tf.Tensor4D;
+    let h = this.bn1.forwardRelu(this.conv1.forward(x)) as tf.Tensor4D;
+    h = this.bn2.forwardRelu(this.conv2.forward(h)) as tf.Tensor4D;
     h = this.bn3.forward(this.conv3.forward(h)) as tf.Tensor4D;
     const identity = this.downsample === undefined ? x : this.downsample.forward(x);
     return tf.relu(tf.add(h, identity)) as tf.Tensor4D;
@@ -135,7 +135,7 @@ export class ResNet extends Module implements Backbone {
   }
 
   features(x: tf.Tensor4D, hooks: FeatureHooks = {}): tf.Tensor4D[] {
-    let h = tf.relu(this.bn1.forward(this.conv1.forward(x))) as tf.Tensor4D;
+    let h = this.bn1.forwardRelu(this.conv1.forward(x)) as tf.Tensor4D;
     h = maxPool2d(h, 3, 2, 1);
     if (hooks.stem !== undefined) h = hooks.stem(h);
     const out: tf.Tensor4D[] = [];

@@ -27,6 +27,11 @@ export interface TraceResult {
 
 let tracing = false;
 
+/** Whether trace() is recording the current backend's kernels (ops then avoid kernels that have no ONNX lowering). */
+export function isTracing(): boolean {
+  return tracing;
+}
+
 export function trace(f: (inputs: Record<string, tf.Tensor>) => tf.Tensor | tf.Tensor[] | Record<string, tf.Tensor>, spec: TraceSpec): TraceResult {
   if (tracing) throw new Error('trace: already tracing (nested traces are not supported)');
   const backendName = tf.getBackend();

@@ -34,4 +34,13 @@ describe('MaxPoolGrad (wasm) vs cpu', () => {
       expectClose(ours!, ref!, 1e-6, 0);
     });
   }
+  it('takes the first maximum in window order on ties, for SIMD lanes, the channel tail and windows over 64 taps', async () => {
+    // values on a coarse grid tie often; 9x9 windows (81 taps) take the kernel's scalar path
+    for (const [shape, k, s, pad] of [[[2, 6, 6, 5], 3, 1, 'same'], [[1, 12, 12, 6], 9, 3, 'valid'], [[1, 11, 9, 4], 9, 2, 'same']] as const) {
+      const x = randomArray(size([...shape]), 5).map((v) => Math.round(v * 2) / 2);
+      const [ours] = await onBackend('wasm', poolGrad(x, [...shape], k, s, pad));
+      const [ref] = await onBackend('cpu', poolGrad(x, [...shape], k, s, pad));
+      expect(Array.from(ours!), `x=[${shape}] ${k}x${k}/${s}`).toEqual(Array.from(ref!));
+    }
+  });
 });
