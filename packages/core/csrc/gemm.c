@@ -12,13 +12,22 @@
 // No libc: built with clang --target=wasm32 -nostdlib; the module exports its memory, and the caller (JS)
 // places operands after __heap_base and grows the memory as needed. See scripts/build-gemm.sh.
 //
-// The same source is built twice: gemm.wasm (own memory, single-threaded) and gemm-mt.wasm (imported shared memory,
-// one instance per thread, src/kernels/wasm/gemm-threads.ts). There is therefore no mutable static data: every
+// The same source is built four times: gemm.wasm (own memory, single-threaded) and gemm-mt.wasm (imported shared
+// memory, one instance per thread, src/kernels/wasm/gemm.ts), each also with relaxed SIMD's fused multiply-add
+// (gemm-fma.wasm, gemm-mt-fma.wasm, used where the runtime validates relaxed SIMD). There is therefore no mutable static data: every
 // entry point takes its scratch (packed panels, im2col columns) as pointers, one region per thread, and computes one
 // part of the output (a range of rows, columns or channels) chosen by the caller. Each output element is computed
 // by exactly one call, with a summation order that does not depend on the part boundaries (the depth loop is
 // blocked by KC from 0 whatever the rows and columns), so any split gives bit-identical results.
 #include <wasm_simd128.h>
+
+// a*b + c per lane: one fused multiply-add with relaxed SIMD (the -fma builds; V8 emits vfmadd where the CPU has
+// FMA3, else a multiply and an add), otherwise a multiply and an add, each rounded.
+#ifdef CMID_FMA
+#define MADD(a, b, c) wasm_f32x4_relaxed_madd(a, b, c)
+#else
+#define MADD(a, b, c) wasm_f32x4_add(c, wasm_f32x4_mul(a, b))
+#endif
 
 #define MR 4
 #define NR 8
@@ -120,7 +129,7 @@ static inline void micro_kernel(int kc, const float *a, const float *b, float *C
     for (int i = 0; i < MR; i++) {
       v128_t av = wasm_v128_load32_splat(a + i);
 #pragma clang loop unroll(full)
-      for (int j = 0; j < NR / 4; j++) c[i][j] = wasm_f32x4_add(c[i][j], wasm_f32x4_mul(av, bv[j]));
+      for (int j = 0; j < NR / 4; j++) c[i][j] = MADD(av, bv[j], c[i][j]);
     }
     a += MR;
     b += NR;

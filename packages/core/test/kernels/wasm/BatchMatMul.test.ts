@@ -178,15 +178,17 @@ describe('BatchMatMul resources', () => {
     tf.dispose([a, b]);
   });
 
-  it('the committed gemm.wasm and gemm-mt.wasm export what gemm.ts expects', () => {
-    const mod = new WebAssembly.Module(new Uint8Array(readFileSync(gemmWasmPath())));
-    const exported = WebAssembly.Module.exports(mod).map((e) => e.name);
-    for (const n of [...GEMM_EXPORTS, 'memory']) expect(exported).toContain(n);
-    expect(WebAssembly.Module.imports(mod)).toEqual([]);
-    // the threaded build: same functions, the (shared) memory imported, the stack pointer exported
-    const mt = new WebAssembly.Module(new Uint8Array(readFileSync(gemmWasmPath(true))));
-    const mtExported = WebAssembly.Module.exports(mt).map((e) => e.name);
-    for (const n of [...GEMM_EXPORTS, '__stack_pointer']) expect(mtExported).toContain(n);
-    expect(WebAssembly.Module.imports(mt)).toEqual([{ module: 'env', name: 'memory', kind: 'memory' }]);
+  it('the committed gemm.wasm and gemm-mt.wasm (and their -fma builds) export what gemm.ts expects', () => {
+    for (const fma of [false, true]) {
+      const mod = new WebAssembly.Module(new Uint8Array(readFileSync(gemmWasmPath(false, fma))));
+      const exported = WebAssembly.Module.exports(mod).map((e) => e.name);
+      for (const n of [...GEMM_EXPORTS, 'memory']) expect(exported).toContain(n);
+      expect(WebAssembly.Module.imports(mod)).toEqual([]);
+      // the threaded build: same functions, the (shared) memory imported, the stack pointer exported
+      const mt = new WebAssembly.Module(new Uint8Array(readFileSync(gemmWasmPath(true, fma))));
+      const mtExported = WebAssembly.Module.exports(mt).map((e) => e.name);
+      for (const n of [...GEMM_EXPORTS, '__stack_pointer']) expect(mtExported).toContain(n);
+      expect(WebAssembly.Module.imports(mt)).toEqual([{ module: 'env', name: 'memory', kind: 'memory' }]);
+    }
   });
 });

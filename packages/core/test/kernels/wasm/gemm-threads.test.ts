@@ -211,16 +211,27 @@ describe('threaded GEMM through the tfjs kernels', () => {
       'const a = new Float32Array(300 * 400).fill(1), b = new Float32Array(400 * 300).fill(2), o = new Float32Array(300 * 300);',
       'const z = new Int32Array(1);',
       'gemmBatched(1, 300, 300, 400, { data: a, rs: 400, cs: 1, offsets: z }, { data: b, rs: 300, cs: 1, offsets: z }, o);',
-      'console.log(JSON.stringify({ v: o[o.length - 1], ...gemmThreadingStatus() }));',
+      'const v = o[o.length - 1];',
+      // products that round differently with and without fused multiply-add
+      'for (let i = 0; i < a.length; i++) { a[i] = Math.sin(i) / 3; b[i] = Math.cos(i * 0.7) / 7; }',
+      'gemmBatched(1, 300, 300, 400, { data: a, rs: 400, cs: 1, offsets: z }, { data: b, rs: 300, cs: 1, offsets: z }, o);',
+      'console.log(JSON.stringify({ v, some: Array.from(o.subarray(0, 2000)), ...gemmThreadingStatus() }));',
     ].join('\n'));
-    const run = (flags: string[]): { v: number; threads: number; reason: string } => {
+    type Out = { v: number; some: number[]; threads: number; reason: string; fma: boolean; fmaReason: string };
+    const run = (flags: string[], env: Record<string, string> = {}): Out => {
       const out = execFileSync(process.execPath, ['--import', 'tsx', script, ...flags], {
-        env: { ...process.env, CMID_GEMM_THREADS: '2' }, timeout: 60_000, encoding: 'utf8',
+        env: { ...process.env, CMID_GEMM_THREADS: '2', ...env }, timeout: 60_000, encoding: 'utf8',
       });
-      return JSON.parse(out.trim().split('\n').pop()!) as { v: number; threads: number; reason: string };
+      return JSON.parse(out.trim().split('\n').pop()!) as Out;
     };
     const threaded = run([]);
     expect(threaded).toMatchObject({ v: 800, threads: 2 });
+    // Node 20 validates relaxed SIMD once gemm.ts has set V8's flag (Node 22 without it); CMID_GEMM_FMA=0 opts out
+    expect(threaded.fma, threaded.fmaReason).toBe(true);
+    const plain = run([], { CMID_GEMM_FMA: '0' });
+    expect(plain).toMatchObject({ v: 800, threads: 2, fma: false, fmaReason: 'CMID_GEMM_FMA=0' });
+    expectClose(threaded.some, plain.some, 1e-5, 1e-6, 'fma vs plain');
+    expect(threaded.some.some((x, i) => x !== plain.some[i])).toBe(true); // it is the fused build
     const fallback = run(['--no-sab']);
     expect(fallback.v).toBe(800);
     expect(fallback.threads).toBe(1);
