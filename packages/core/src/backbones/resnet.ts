@@ -9,6 +9,7 @@ import { Module } from '../nn/module.js';
 import { ModuleList } from '../nn/module-list.js';
 import { Conv2d } from '../nn/layers/conv2d.js';
 import { BatchNorm2d } from '../nn/layers/batch-norm.js';
+import { addRelu } from '../ops/add-relu.js';
 import { globalAvgPool, maxPool2d } from '../nn/layers/pool.js';
 import type { Backbone, FeatureHooks, FeatureInfo } from './feature-info.js';
 
@@ -49,7 +50,7 @@ class BasicBlock extends Module implements Block {
     let h = this.bn1.forwardRelu(this.conv1.forward(x)) as tf.Tensor4D;
     h = this.bn2.forward(this.conv2.forward(h)) as tf.Tensor4D;
     const identity = this.downsample === undefined ? x : this.downsample.forward(x);
-    return tf.relu(tf.add(h, identity)) as tf.Tensor4D;
+    return addRelu(h, identity) as tf.Tensor4D;
   }
 }
 
@@ -77,7 +78,7 @@ class Bottleneck extends Module implements Block {
     h = this.bn2.forwardRelu(this.conv2.forward(h)) as tf.Tensor4D;
     h = this.bn3.forward(this.conv3.forward(h)) as tf.Tensor4D;
     const identity = this.downsample === undefined ? x : this.downsample.forward(x);
-    return tf.relu(tf.add(h, identity)) as tf.Tensor4D;
+    return addRelu(h, identity) as tf.Tensor4D;
   }
 }
 

@@ -13,7 +13,7 @@
  * src/kernels/wasm/BatchNormTrain.ts) they compute the same arithmetic in 4 passes forward and 3 backward, with
  * the ReLU folded in. Everywhere else (other backends, the compiled engine's symbolic trace, the ONNX exporter's
  * trace) it is the tf ops below, so traced graphs are unchanged: 4 passes forward and 5 backward there.
- * `fusedBatchNormOptions.enabled` (default: on unless CMID_FUSED_BN=0) switches the fused kernels off.
+ * `fusedBatchNormOptions.enabled` (default: on unless CMID_FUSED_KERNELS=0) switches the fused kernels off.
  */
 import * as tf from '@tensorflow/tfjs';
 import { isTracing } from '../graph/trace.js';
@@ -21,7 +21,7 @@ import { isTracing } from '../graph/trace.js';
 export const BATCH_NORM_TRAIN = 'CmidBatchNormTrain';
 export const BATCH_NORM_TRAIN_GRAD = 'CmidBatchNormTrainGrad';
 
-export const fusedBatchNormOptions = { enabled: process.env.CMID_FUSED_BN !== '0' };
+export const fusedBatchNormOptions = { enabled: process.env.CMID_FUSED_KERNELS !== '0' };
 
 export interface BatchNormTrainResult {
   /** The normalised (and, with relu, rectified) output. */

@@ -1,5 +1,5 @@
 /**
- * Loader for heap-kernels.wasm (csrc/batchnorm.c, csrc/maxpool.c and csrc/colsum.c, built by scripts/build-heap-kernels.sh and
+ * Loader for heap-kernels.wasm (csrc/batchnorm.c, csrc/maxpool.c, csrc/eltwise.c and csrc/colsum.c, built by scripts/build-heap-kernels.sh and
  * committed): kernels that run directly on the tfjs wasm backend's own memory, so their inputs and outputs are the
  * tensors' buffers and nothing is copied in or out. That suits memory-bound kernels (the fused batch
  * normalisation, the max-pool gradient), where the copies into gemm.wasm's memory would cost as much as the work.
@@ -17,13 +17,15 @@ import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { CmidError } from '../../runtime/errors.js';
 import { compileCommittedWasm } from '../../runtime/wasm-module.js';
 
-export const HEAP_KERNEL_EXPORTS = ['__stack_pointer', 'bn_chunk_floats', 'bn_train_forward', 'bn_train_backward', 'maxpool_grad'] as const;
+export const HEAP_KERNEL_EXPORTS = ['__stack_pointer', 'bn_chunk_floats', 'bn_train_forward', 'bn_train_backward', 'maxpool_grad', 'add_relu', 'relu_grad'] as const;
 
 export interface HeapKernels {
   bn_chunk_floats: () => number;
   bn_train_forward: (...args: number[]) => void;
   bn_train_backward: (...args: number[]) => void;
   maxpool_grad: (...args: number[]) => void;
+  add_relu: (a: number, b: number, y: number, n: number) => void;
+  relu_grad: (dy: number, y: number, dx: number, n: number) => void;
 }
 
 const STACK_BYTES = 16384;
@@ -51,7 +53,7 @@ export function heapKernels(backend: BackendWasm): HeapKernels {
   const memory = em.asm?.memory;
   if (!(memory instanceof WebAssembly.Memory)) {
     throw new CmidError('backend', '@cmid/core heap kernels: this tfjs-backend-wasm build does not expose its WebAssembly.Memory (asm.memory); ' +
-      'set fusedBatchNormOptions.enabled = false (or CMID_FUSED_BN=0) to use the unfused batch norm.');
+      'set fusedBatchNormOptions.enabled = false (or CMID_FUSED_KERNELS=0) to use the unfused batch norm.');
   }
   compiled ??= compileCommittedWasm(heapKernelsWasmPath(), HEAP_KERNEL_EXPORTS, 'heap kernels', BUILD, { noDataSegments: true });
   let instance: WebAssembly.Instance;
@@ -59,7 +61,7 @@ export function heapKernels(backend: BackendWasm): HeapKernels {
     instance = new WebAssembly.Instance(compiled, { env: { memory } });
   } catch (e) {
     throw new CmidError('backend', `@cmid/core heap kernels: cannot instantiate ${heapKernelsWasmPath()} on the tfjs wasm memory ` +
-      `(${(e as Error).message}); set CMID_FUSED_BN=0 to use the unfused batch norm.`);
+      `(${(e as Error).message}); set CMID_FUSED_KERNELS=0 to use the unfused batch norm.`);
   }
   const ex = instance.exports as unknown as HeapKernels & { __stack_pointer: WebAssembly.Global };
   const block = em._malloc(STACK_BYTES + 16);

@@ -5,7 +5,7 @@
  * over leading axes), one it gets wrong (MaxPoolGrad), the float32 Conv2D and _FusedConv2D, which run on our
  * multi-threaded GEMM instead of XNNPACK (Conv2D.ts), and Identity, which shares its input's buffer instead of
  * copying it (Identity.ts), and the fused training-mode batch norm (+ ReLU) forward and backward that run in place
- * on the tfjs heap (BatchNormTrain.ts, kernel names of our own). One file per kernel (Conv2D.ts holds both convolutions); this is the only list.
+ * on the tfjs heap (BatchNormTrain.ts) with the residual join relu(a + b) (AddRelu.ts), under kernel names of our own. One file per kernel (Conv2D.ts holds both convolutions); this is the only list.
  *
  * Order matters and is handled here: tfjs-backend-wasm registers its own kernels when imported; we capture them
  * (our kernels delegate to the fast ones), then register ours over them, keeping the shipped setupFunc where ours
@@ -26,6 +26,7 @@ import { meanConfig } from './Mean.js';
 import { conv2DConfig, fusedConv2DConfig } from './Conv2D.js';
 import { identityConfig } from './Identity.js';
 import { batchNormTrainConfig, batchNormTrainGradConfig } from './BatchNormTrain.js';
+import { addReluConfig, reluGradFromOutputConfig } from './AddRelu.js';
 
 export const WASM_TRAINING_KERNELS: tf.KernelConfig[] = [
   // One entry per kernel file in this folder.
@@ -44,6 +45,8 @@ export const WASM_TRAINING_KERNELS: tf.KernelConfig[] = [
   identityConfig,
   batchNormTrainConfig,
   batchNormTrainGradConfig,
+  addReluConfig,
+  reluGradFromOutputConfig,
 ];
 
 /**
