@@ -272,15 +272,17 @@ static void im2col(const float *x, int H, int W, int Ci, int Ho, int Wo, int kh,
 
 // Filter gradient of a 2-D NHWC convolution: dW [kh*kw*Ci, Co] = cols(x)^T [kh*kw*Ci, B*Ho*Wo] @ dy [B*Ho*Wo, Co],
 // where cols(x) is the im2col matrix above, built `chunk` rows at a time into `cols` (chunk * (m1 - m0) floats) and
-// accumulated chunk by chunk. Computes rows [m0, m1) of dW (only those columns of cols(x) are built). A 1x1 filter
-// at stride 1 without padding reads x itself as cols(x). ws: SCRATCH_FLOATS.
+// accumulated chunk by chunk. Computes rows [m0, m1) x columns [n0, n1) of dW: threads split the rows (each part
+// builds only those columns of cols(x) but packs all of dy) when dW has more rows than columns, else the columns
+// (each part builds all of cols(x) and packs its slice of dy). A 1x1 filter at stride 1 without padding reads x
+// itself as cols(x). ws: SCRATCH_FLOATS.
 __attribute__((export_name("conv2d_filter_grad"))) void conv2d_filter_grad(
     const float *x, int B, int H, int W, int Ci, const float *dy, int Ho, int Wo, int Co, int kh, int kw, int sh, int sw,
-    int dh, int dw, int pt, int pl, float *cols, int chunk, float *out, int m0, int m1, float *ws) {
-  int N = B * Ho * Wo, K = kh * kw * Ci, Mp = m1 - m0;
+    int dh, int dw, int pt, int pl, float *cols, int chunk, float *out, int m0, int m1, int n0, int n1, float *ws) {
+  int N = B * Ho * Wo, K = kh * kw * Ci, Mp = m1 - m0, Np = n1 - n0;
   int identity = kh == 1 && kw == 1 && sh == 1 && sw == 1 && pt == 0 && pl == 0 && Ho == H && Wo == W;
-  if (Mp <= 0) return;
-  if (N == 0) gemm(Mp, Co, 0, x, 1, K, dy, Co, 1, out + m0 * Co, Co, 0, ws);
+  if (Mp <= 0 || Np <= 0) return;
+  if (N == 0) gemm(Mp, Np, 0, x, 1, K, dy, Co, 1, out + m0 * Co + n0, Co, 0, ws);
   for (int r0 = 0; r0 < N; r0 += chunk) {
     int nr = N - r0 < chunk ? N - r0 : chunk;
     const float *a = x + r0 * Ci + m0;
@@ -290,28 +292,30 @@ __attribute__((export_name("conv2d_filter_grad"))) void conv2d_filter_grad(
       a = cols;
       csa = Mp;
     }
-    gemm(Mp, Co, nr, a, 1, csa, dy + r0 * Co, Co, 1, out + m0 * Co, Co, r0 > 0, ws);
+    gemm(Mp, Np, nr, a, 1, csa, dy + r0 * Co + n0, Co, 1, out + m0 * Co + n0, Co, r0 > 0, ws);
   }
 }
 
 // Forward 2-D NHWC convolution: out [B*Ho*Wo, Co] = cols(x) [B*Ho*Wo, kh*kw*Ci] @ W [kh*kw*Ci, Co], W the HWIO filter,
 // cols(x) the im2col matrix above built `chunk` rows at a time into `cols` (chunk * kh*kw*Ci floats). Computes the
-// output rows [r0, r1); the depth loop of every row is the same whatever the rows, so any split of the rows gives
-// the same bits. A 1x1 filter at stride 1 without padding reads x itself. ws: SCRATCH_FLOATS.
+// output rows [r0, r1) x columns [n0, n1): threads split the rows when there are more rows than columns (each part
+// then packs all of W), else the columns (each part builds all of cols(x) and packs its slice of W). The depth loop
+// of every element is the same whatever the rows and columns, so any split gives the same bits. A 1x1 filter at
+// stride 1 without padding reads x itself. ws: SCRATCH_FLOATS.
 __attribute__((export_name("conv2d_forward"))) void conv2d_forward(
     const float *x, int B, int H, int W, int Ci, const float *w, int Ho, int Wo, int Co, int kh, int kw, int sh, int sw,
-    int dh, int dw, int pt, int pl, float *cols, int chunk, float *out, int r0, int r1, float *ws) {
+    int dh, int dw, int pt, int pl, float *cols, int chunk, float *out, int r0, int r1, int n0, int n1, float *ws) {
   int K = kh * kw * Ci;
   (void)B;
-  if (r1 <= r0) return;
+  if (r1 <= r0 || n1 <= n0) return;
   if (kh == 1 && kw == 1 && sh == 1 && sw == 1 && pt == 0 && pl == 0 && Ho == H && Wo == W) {
-    gemm(r1 - r0, Co, K, x + r0 * Ci, Ci, 1, w, Co, 1, out + r0 * Co, Co, 0, ws);
+    gemm(r1 - r0, n1 - n0, K, x + r0 * Ci, Ci, 1, w + n0, Co, 1, out + r0 * Co + n0, Co, 0, ws);
     return;
   }
   for (int rs = r0; rs < r1; rs += chunk) {
     int nr = r1 - rs < chunk ? r1 - rs : chunk;
     im2col(x, H, W, Ci, Ho, Wo, kh, kw, sh, sw, dh, dw, pt, pl, rs, nr, 0, K, cols);
-    gemm(nr, Co, K, cols, K, 1, w, Co, 1, out + rs * Co, Co, 0, ws);
+    gemm(nr, n1 - n0, K, cols, K, 1, w + n0, Co, 1, out + rs * Co + n0, Co, 0, ws);
   }
 }
 
@@ -359,14 +363,16 @@ static void col2im_add(const float *cols, int H, int W, int Ci, int Ho, int Wo, 
 // filter read as [kh*kw*Ci, Co]. Computes the channels [c0, c1) of dx: the product's columns for those channels
 // (W's rows (i, j, c0..c1), gathered into `wt`, kh*kw*(c1-c0)*Co floats, unless that is all of W) are formed
 // `chunk` rows at a time into `cols` (chunk * kh*kw*(c1-c0) floats) and added into dx. A 1x1 filter at stride 1
-// without padding writes the product straight into dx. ws: SCRATCH_FLOATS.
+// without padding writes the product straight into dx, and there threads may split the pixels [p0, p1) instead
+// (each part then packs only its rows of dy); elsewhere [p0, p1) must be all of them. ws: SCRATCH_FLOATS.
 __attribute__((export_name("conv2d_input_grad"))) void conv2d_input_grad(
     const float *dy, int B, int H, int W, int Ci, const float *w, int Ho, int Wo, int Co, int kh, int kw, int sh, int sw,
-    int dh, int dw, int pt, int pl, float *cols, int chunk, float *dx, int c0, int c1, float *wt, float *ws) {
+    int dh, int dw, int pt, int pl, float *cols, int chunk, float *dx, int c0, int c1, int p0, int p1, float *wt,
+    float *ws) {
   int N = B * Ho * Wo, cw = c1 - c0, taps = kh * kw;
-  if (cw <= 0) return;
+  if (cw <= 0 || p1 <= p0) return;
   if (kh == 1 && kw == 1 && sh == 1 && sw == 1 && pt == 0 && pl == 0 && Ho == H && Wo == W) {
-    gemm(N, cw, Co, dy, Co, 1, w + c0 * Co, 1, Co, dx + c0, Ci, 0, ws);
+    gemm(p1 - p0, cw, Co, dy + p0 * Co, Co, 1, w + c0 * Co, 1, Co, dx + p0 * Ci + c0, Ci, 0, ws);
     return;
   }
   const float *wp = w;

@@ -38,24 +38,27 @@ function runPart(ex, ctrl, t, p) {
       return;
     }
     case OP_FILTER_GRAD:
-      // x B H W Ci dy Ho Wo Co kh kw sh sw dh dw pt pl chunk out; part = rows [lo, hi) of dW
+      // x B H W Ci dy Ho Wo Co kh kw sh sw dh dw pt pl chunk out splitCols; part = rows [lo, hi) of dW, or its
+      // columns with splitCols
       ex.conv2d_filter_grad(
         a(0), a(1), a(2), a(3), a(4), a(5), a(6), a(7), a(8), a(9), a(10), a(11), a(12), a(13), a(14), a(15), a(16),
-        cols, a(17), a(18), lo, hi, region,
+        cols, a(17), a(18), a(19) ? 0 : lo, a(19) ? a(9) * a(10) * a(4) : hi, a(19) ? lo : 0, a(19) ? hi : a(8), region,
       );
       return;
     case OP_INPUT_GRAD:
-      // dy B H W Ci w Ho Wo Co kh kw sh sw dh dw pt pl chunk dx; part = channels [lo, hi) of dx
+      // dy B H W Ci w Ho Wo Co kh kw sh sw dh dw pt pl chunk dx splitPixels; part = channels [lo, hi) of dx, or
+      // its pixels with splitPixels (1x1 stride-1 filters only)
       ex.conv2d_input_grad(
         a(0), a(1), a(2), a(3), a(4), a(5), a(6), a(7), a(8), a(9), a(10), a(11), a(12), a(13), a(14), a(15), a(16),
-        cols, a(17), a(18), lo, hi, wt, region,
+        cols, a(17), a(18), a(19) ? 0 : lo, a(19) ? a(4) : hi, a(19) ? lo : 0, a(19) ? hi : a(1) * a(6) * a(7), wt, region,
       );
       return;
     case OP_CONV_FORWARD:
-      // x B H W Ci w Ho Wo Co kh kw sh sw dh dw pt pl chunk out; part = output rows [lo, hi)
+      // x B H W Ci w Ho Wo Co kh kw sh sw dh dw pt pl chunk out splitCols; part = output rows [lo, hi), or
+      // output columns with splitCols
       ex.conv2d_forward(
         a(0), a(1), a(2), a(3), a(4), a(5), a(6), a(7), a(8), a(9), a(10), a(11), a(12), a(13), a(14), a(15), a(16),
-        cols, a(17), a(18), lo, hi, region,
+        cols, a(17), a(18), a(19) ? 0 : lo, a(19) ? a(1) * a(6) * a(7) : hi, a(19) ? lo : 0, a(19) ? hi : a(8), region,
       );
       return;
     default:

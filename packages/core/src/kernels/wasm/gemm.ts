@@ -100,6 +100,12 @@ export const gemmThreadOptions = {
   partsPerThread: 4,
   /** No part smaller than this many flops (2 M N K): small jobs stay on the main thread without waking anyone. */
   minPartFlops: 4e6,
+  /**
+   * How the convolution kernels split a job: 'auto' picks the dimension whose parts repeat less packing (see
+   * conv2dForward, conv2dFilterGrad, conv2dInputGrad); 'fixed' always splits output rows (forward), rows of dW
+   * and channels of dx, as before 2026-12-07 (kept to compare).
+   */
+  convSplit: 'auto' as 'auto' | 'fixed',
 };
 
 /** One loaded module: the main thread's instance, its memory, and for the threaded one its workers. */
@@ -378,8 +384,13 @@ export function conv2dForward(x: Float32Array, filter: Float32Array, c: ConvGeom
   const rows = c.b * c.ho * c.wo;
   const outFloats = rows * c.co;
   const identity = c.kh === 1 && c.kw === 1 && c.sh === 1 && c.sw === 1 && c.padTop === 0 && c.padLeft === 0 && c.ho === c.h && c.wo === c.w;
-  const ranges = splitRange(rows, partCount(e, 2 * rows * k * c.co, Math.ceil(rows / 4)), 4);
-  const widest = Math.max(...ranges.map(([lo, hi]) => hi - lo));
+  // Split the output rows (each part packs all of W: k*co floats) or, with fewer rows than columns, the columns
+  // (each part builds and packs all of im2col(x): rows*k floats).
+  const splitCols = gemmThreadOptions.convSplit === 'auto' && rows < c.co;
+  const ranges = splitCols
+    ? splitRange(c.co, partCount(e, 2 * rows * k * c.co, Math.ceil(c.co / 8)), 8)
+    : splitRange(rows, partCount(e, 2 * rows * k * c.co, Math.ceil(rows / 4)), 4);
+  const widest = splitCols ? rows : Math.max(...ranges.map(([lo, hi]) => hi - lo));
   const chunk = Math.max(1, Math.min(chunkRows, widest));
   const colsOff = align16(e.scratchBytes);
   const stride = colsOff + (identity ? 0 : align16(4 * chunk * k));
@@ -388,7 +399,7 @@ export function conv2dForward(x: Float32Array, filter: Float32Array, c: ConvGeom
   new Float32Array(buf, xPtr, x.length).set(x);
   new Float32Array(buf, wPtr, filter.length).set(filter);
   runJob(e, W.OP_CONV_FORWARD, [
-    xPtr, c.b, c.h, c.w, c.ci, wPtr, c.ho, c.wo, c.co, c.kh, c.kw, c.sh, c.sw, c.dh, c.dw, c.padTop, c.padLeft, chunk, outPtr,
+    xPtr, c.b, c.h, c.w, c.ci, wPtr, c.ho, c.wo, c.co, c.kh, c.kw, c.sh, c.sw, c.dh, c.dw, c.padTop, c.padLeft, chunk, outPtr, splitCols ? 1 : 0,
   ], ranges, region, stride, colsOff, 0);
   out.set(new Float32Array(e.memory.buffer, outPtr, outFloats));
 }
@@ -403,9 +414,14 @@ export function conv2dFilterGrad(x: Float32Array, dy: Float32Array, c: ConvGeome
   const k = c.kh * c.kw * c.ci;
   const rows = c.b * c.ho * c.wo;
   const chunk = Math.max(1, chunkRows);
-  // parts: rows of dW (columns of the im2col matrix, which each thread builds for itself)
-  const ranges = splitRange(k, partCount(e, 2 * rows * k * c.co, Math.ceil(k / 4)), 4);
-  const widest = Math.max(...ranges.map(([lo, hi]) => hi - lo));
+  // parts: rows of dW (columns of the im2col matrix, which each thread builds for itself; each packs all of dy,
+  // rows*co floats) or, when dW has fewer rows than columns, its columns (each builds all of the im2col matrix,
+  // rows*k floats, and packs its slice of dy)
+  const splitCols = gemmThreadOptions.convSplit === 'auto' && k < c.co;
+  const ranges = splitCols
+    ? splitRange(c.co, partCount(e, 2 * rows * k * c.co, Math.ceil(c.co / 8)), 8)
+    : splitRange(k, partCount(e, 2 * rows * k * c.co, Math.ceil(k / 4)), 4);
+  const widest = splitCols ? k : Math.max(...ranges.map(([lo, hi]) => hi - lo));
   const colsOff = align16(e.scratchBytes);
   const stride = colsOff + align16(4 * Math.min(chunk, rows) * widest);
   const [xPtr, dyPtr, outPtr, region] = workspace(e, [4 * x.length, 4 * dy.length, 4 * k * c.co, stride * e.threads]) as [number, number, number, number];
@@ -413,7 +429,7 @@ export function conv2dFilterGrad(x: Float32Array, dy: Float32Array, c: ConvGeome
   new Float32Array(buf, xPtr, x.length).set(x);
   new Float32Array(buf, dyPtr, dy.length).set(dy);
   runJob(e, W.OP_FILTER_GRAD, [
-    xPtr, c.b, c.h, c.w, c.ci, dyPtr, c.ho, c.wo, c.co, c.kh, c.kw, c.sh, c.sw, c.dh, c.dw, c.padTop, c.padLeft, chunk, outPtr,
+    xPtr, c.b, c.h, c.w, c.ci, dyPtr, c.ho, c.wo, c.co, c.kh, c.kw, c.sh, c.sw, c.dh, c.dw, c.padTop, c.padLeft, chunk, outPtr, splitCols ? 1 : 0,
   ], ranges, region, stride, colsOff, 0);
   out.set(new Float32Array(e.memory.buffer, outPtr, k * c.co));
 }
@@ -430,8 +446,13 @@ export function conv2dInputGrad(dy: Float32Array, filter: Float32Array, c: ConvG
   const dxFloats = c.b * c.h * c.w * c.ci;
   const chunk = Math.max(1, chunkRows);
   const identity = taps === 1 && c.sh === 1 && c.sw === 1 && c.padTop === 0 && c.padLeft === 0 && c.ho === c.h && c.wo === c.w;
-  const ranges = splitRange(c.ci, partCount(e, 2 * rows * taps * c.ci * c.co, Math.ceil(c.ci / 4)), 4);
-  const widest = Math.max(...ranges.map(([lo, hi]) => hi - lo));
+  // parts: channels of dx (each packs all of dy, rows*co floats) or, for a 1x1 stride-1 filter with more pixels
+  // than channels, its pixels (each packs only its rows of dy, and all of W)
+  const splitPixels = gemmThreadOptions.convSplit === 'auto' && identity && rows > c.ci;
+  const ranges = splitPixels
+    ? splitRange(rows, partCount(e, 2 * rows * c.ci * c.co, Math.ceil(rows / 4)), 4)
+    : splitRange(c.ci, partCount(e, 2 * rows * taps * c.ci * c.co, Math.ceil(c.ci / 4)), 4);
+  const widest = splitPixels ? c.ci : Math.max(...ranges.map(([lo, hi]) => hi - lo));
   const colsOff = align16(e.scratchBytes);
   const wtOff = colsOff + (identity ? 0 : align16(4 * Math.min(chunk, rows) * taps * widest));
   const stride = wtOff + (identity || ranges.length === 1 ? 0 : align16(4 * taps * widest * c.co));
@@ -440,7 +461,7 @@ export function conv2dInputGrad(dy: Float32Array, filter: Float32Array, c: ConvG
   new Float32Array(buf, dyPtr, dy.length).set(dy);
   new Float32Array(buf, wPtr, filter.length).set(filter);
   runJob(e, W.OP_INPUT_GRAD, [
-    dyPtr, c.b, c.h, c.w, c.ci, wPtr, c.ho, c.wo, c.co, c.kh, c.kw, c.sh, c.sw, c.dh, c.dw, c.padTop, c.padLeft, chunk, dxPtr,
+    dyPtr, c.b, c.h, c.w, c.ci, wPtr, c.ho, c.wo, c.co, c.kh, c.kw, c.sh, c.sw, c.dh, c.dw, c.padTop, c.padLeft, chunk, dxPtr, splitPixels ? 1 : 0,
   ], ranges, region, stride, colsOff, wtOff);
   out.set(new Float32Array(e.memory.buffer, dxPtr, dxFloats));
 }

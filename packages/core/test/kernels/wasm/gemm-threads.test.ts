@@ -118,6 +118,9 @@ describe('threaded GEMM module: bit-identical to the single-threaded one for eve
     { b: 1, h: 12, w: 10, ci: 6, co: 9, k: 5, s: 3, pad: 2 },
     { b: 2, h: 9, w: 9, ci: 5, co: 4, k: 3, s: 1, pad: 0, d: 2 }, // dilated (filter gradient only)
     { b: 2, h: 7, w: 7, ci: 8, co: 5, k: 1, s: 2, pad: 0 },
+    { b: 1, h: 3, w: 3, ci: 16, co: 70, k: 3, s: 1, pad: 1 }, // fewer output pixels than channels: forward splits columns
+    { b: 2, h: 4, w: 4, ci: 8, co: 40, k: 1, s: 1, pad: 0 }, // 1x1: forward and dW split columns, dx splits pixels
+    { b: 2, h: 5, w: 5, ci: 3, co: 40, k: 3, s: 2, pad: 1 }, // dW with fewer rows than columns, through im2col
   ];
   for (const c of CONVS) {
     const d = c.d ?? 1;
