@@ -17,6 +17,7 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { initBackend, seedInit, exportModule, createSession, loadOrt } from '../src/index.js';
 import { createBackbone } from '../src/backbones/registry.js';
+import { gemmThreadingStatus } from '../src/kernels/wasm/gemm.js';
 import { formatTable, machineInfo, machineTag, markdownTable, randomArray, renderReadmeSection, repoRoot, timeIt, torchAvailable, PYTHON, writeBenchResult } from '../src/testing/index.js';
 
 const arg = (name: string, def: number) => {
@@ -38,6 +39,7 @@ async function main(): Promise<void> {
   const ort = await loadOrt();
   console.log(`backend ${info.name}; onnxruntime and PyTorch with ${threads} threads; batch ${batch} (training ${trainBatch}), ${size} px, ${reps} timed reps`);
   const rows: Row[] = [];
+  const gemm = gemmThreadingStatus();
   const timing = { warmup: 1, minReps: reps, maxReps: reps, minSeconds: 0 };
   for (const a of archs) {
     seedInit(0);
@@ -83,13 +85,14 @@ async function main(): Promise<void> {
   console.log('\n' + formatTable(header, table));
   const path = writeBenchResult({ bench: 'backbones', backend: info.name }, {
     bench: 'backbones', date: new Date().toISOString(), machine: machineInfo(), batch, trainBatch, size, reps, threads, backend: info.name,
-    targets: { ortOverTorchForward: 1.3, wasmTrainOverTorchTrain: 0.3 }, rows,
+    gemm: { threads: gemm.threads, fma: gemm.fma, fmaReason: gemm.fmaReason }, targets: { ortOverTorchForward: 1.3, wasmTrainOverTorchTrain: 0.3 }, rows,
     note: "Debian python3-torch uses a generic BLAS (about 6 GFLOP/s on a 2048^3 matmul); GEMM-heavy ratios (Swin) against it are flattering.",
   });
   console.log(`\nwrote ${path}`);
   const note = `Measured by \`pnpm --filter core bench:backbones\` on ${machineTag()} (${new Date().toISOString().slice(0, 10)}), batch ${batch}, ${size} px; source: \`${path.slice(path.indexOf('benchmarks/'))}\`. ` +
     `Training at batch ${trainBatch} for both: batch 8 at 224 px exceeds the 4 GiB wasm heap for ResNet-50. ` +
-    'wasm runs one thread; onnxruntime and PyTorch use all cores. Debian\'s python3-torch uses a generic BLAS (about 6 GFLOP/s on a 2048^3 matmul), which flatters the Swin ratios.';
+    `wasm: tfjs's shipped kernels on one thread, our kernels (convolutions, matmuls) on ${gemm.threads} thread${gemm.threads === 1 ? '' : 's'}` +
+    `${gemm.fma ? ' with fused multiply-add (relaxed SIMD)' : ''}; onnxruntime and PyTorch use all cores. Debian's python3-torch uses a generic BLAS (about 6 GFLOP/s on a 2048^3 matmul), which flatters the Swin ratios.`;
   if (renderReadmeSection('bench:backbones', `${markdownTable(header, table)}\n\n${note}`)) console.log('updated README.md (bench:backbones)');
 }
 

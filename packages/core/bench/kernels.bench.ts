@@ -15,6 +15,7 @@ import { availableParallelism } from 'node:os';
 import { initBackend } from '../src/index.js';
 import { createSession, encodeModel, loadOrt, TensorDataType } from '../src/onnx/index.js';
 import { hasShipped, runShipped } from '../src/kernels/wasm/shipped.js';
+import { gemmThreadingStatus } from '../src/kernels/wasm/gemm.js';
 import { formatTable, machineInfo, machineTag, markdownTable, randomArray, renderReadmeSection, timeIt, writeBenchResult } from '../src/testing/index.js';
 
 const quick = process.argv.includes('--quick');
@@ -49,7 +50,8 @@ async function main(): Promise<void> {
   const ort = await loadOrt();
   const threads = availableParallelism();
   console.log(`backend: ${info.name} (${info.reason}); our kernels: ${info.registeredKernels.join(', ') || 'none'}`);
-  console.log(`onnxruntime-node CPU provider, ${threads} threads; tfjs wasm is single-threaded in Node\n`);
+  const gemm = gemmThreadingStatus();
+  console.log(`onnxruntime-node CPU provider, ${threads} threads; tfjs's shipped wasm kernels single-threaded, ours on ${gemm.threads} (${gemm.reason}; fma: ${gemm.fmaReason})\n`);
   const ours = (name: string) => info.registeredKernels.includes(name);
   const gflops = (flop: number, t: { median: number }) => flop / t.median / 1e9;
 
@@ -157,7 +159,7 @@ async function main(): Promise<void> {
   console.log('\n' + table);
   console.log('\n"shipped" for a missing kernel is "-". "XNNPACK fwd" is the shipped forward conv (or batch-1 plain matmul) on the same shape.');
   const path = writeBenchResult({ bench: 'kernels', backend: 'wasm' }, {
-    bench: 'kernels', date: new Date().toISOString(), machine: machineInfo(), quick, ortThreads: threads,
+    bench: 'kernels', date: new Date().toISOString(), machine: machineInfo(), quick, ortThreads: threads, gemm: { threads: gemm.threads, fma: gemm.fma },
     tfjs: tf.version.tfjs, ourKernels: info.registeredKernels,
     targets: { oursOverShipped: 5, oursOverXnnpackForward: 0.5 },
     rows: rows.map((r) => ({ ...r, oursOverShipped: r.ours / r.shipped, oursOverXnnpackForward: r.xnnFwd === undefined ? null : r.ours / r.xnnFwd })),
@@ -169,7 +171,8 @@ async function main(): Promise<void> {
       rows.map((r) => [r.op, r.shape, r.shipped, r.ours, r.ours / r.shipped, r.xnnFwd === undefined ? '-' : r.ours / r.xnnFwd, r.ort]),
     );
     const note = `Measured by \`pnpm --filter core bench\` on ${machineTag()} (${new Date().toISOString().slice(0, 10)}); source: \`${path.slice(path.indexOf('benchmarks/'))}\`. ` +
-      'tfjs wasm runs one thread in Node; "-" in "shipped" means tfjs-backend-wasm has no such kernel.';
+      `tfjs's shipped wasm kernels run one thread in Node; ours run on ${gemm.threads} thread${gemm.threads === 1 ? '' : 's'}` +
+      `${gemm.fma ? ' with fused multiply-add (relaxed SIMD)' : ''}; "-" in "shipped" means tfjs-backend-wasm has no such kernel.`;
     if (renderReadmeSection('bench:kernels', `${md}\n\n${note}`)) console.log('updated README.md (bench:kernels)');
   }
 }
