@@ -12,7 +12,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { heapKernels, heapPtr } from './heap-kernels.js';
+import { heapKernels, heapPtr, heapScratch } from './heap-kernels.js';
 
 function maxPoolGrad(args: { inputs: tf.NamedTensorInfoMap; backend: tf.KernelBackend; attrs?: tf.NamedAttrMap }): tf.TensorInfo {
   const { dy, input } = args.inputs as { dy: tf.TensorInfo; input: tf.TensorInfo };
@@ -22,7 +22,12 @@ function maxPoolGrad(args: { inputs: tf.NamedTensorInfoMap; backend: tf.KernelBa
   const { batchSize: N, inHeight: H, inWidth: W, inChannels: C, outHeight: Ho, outWidth: Wo, strideHeight: sh, strideWidth: sw, filterHeight: kh, filterWidth: kw } = info;
   const top = info.padInfo.top, left = info.padInfo.left;
   const out = backend.makeOutput([...input.shape], 'float32');
-  heapKernels(backend).maxpool_grad(heapPtr(backend, input), heapPtr(backend, dy), heapPtr(backend, out), N, H, W, C, Ho, Wo, kh, kw, sh, sw, top, left);
+  const taps = heapScratch(backend, [4 * kh * kw]);
+  try {
+    heapKernels(backend).maxpool_grad(heapPtr(backend, input), heapPtr(backend, dy), heapPtr(backend, out), N, H, W, C, Ho, Wo, kh, kw, sh, sw, top, left, taps.ptrs[0]!);
+  } finally {
+    taps.free();
+  }
   return out;
 }
 
