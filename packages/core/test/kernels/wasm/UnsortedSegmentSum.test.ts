@@ -49,7 +49,8 @@ describe('UnsortedSegmentSum (wasm) vs cpu', () => {
     await initBackend({ backend: 'wasm' });
     const x = randomArray(60, 3);
     const seg = ids(12, -1, 7, 4);
-    const y = tf.unsortedSegmentSum(tf.tensor(x, [4, 3, 5]), tf.tensor(seg, [4, 3], 'int32'), 6);
+    // rank-2 ids on purpose (TF semantics); tfjs's typings say 1-D
+    const y = tf.unsortedSegmentSum(tf.tensor(x, [4, 3, 5]), tf.tensor(seg, [4, 3], 'int32') as unknown as tf.Tensor1D, 6);
     expect(y.shape).toEqual([6, 5]);
     expectClose(y.dataSync(), reference(x, [4, 3, 5], seg, 6), 1e-5, 1e-6);
     y.dispose();
