@@ -51,7 +51,11 @@ export async function runCmidDemo(o: DemoOptions = {}): Promise<DemoResult> {
     workers: o.workers ?? 1,
     ...(o.progress === false ? { progress: null } : {}),
   });
-  log(`pretraining: ${pretraining.steps} steps, loss ${pretraining.losses[0]!.toFixed(3)} -> ${pretraining.losses[pretraining.losses.length - 1]!.toFixed(3)}, ${pretraining.imagesPerSecond.toFixed(1)} img/s (${pretraining.engine} engine)`);
+  log(`pretraining: ${pretraining.steps} steps, ${pretraining.imagesPerSecond.toFixed(1)} img/s (${pretraining.engine} engine); ` +
+    `mean of the first -> last epoch: ${epochMeans('loss', pretraining.losses, pretraining.itersPerEpoch)}` +
+    Object.entries(pretraining.terms).map(([k, v]) => `, ${epochMeans(k, v, pretraining.itersPerEpoch)}`).join(''));
+  log(`  (global_loss is InfoNCE against a ${config.queueSize}-key queue that starts as random keys and fills with the model's own, ` +
+    'harder negatives over the first epochs, so it rises from a low start; the probes below are the verdict)');
   const split = await labelledSplit(join(await ensureSynthetic('ucm', { size: 'small' }), 'Images'));
   const trained = createBackbone(config.backbone, { ...config.backboneOptions });
   const ex = await extractFromCheckpoint(pretraining.checkpoint);
@@ -69,4 +73,11 @@ export async function runCmidDemo(o: DemoOptions = {}): Promise<DemoResult> {
   log(`  kNN top-1     CMID-pretrained ${pct(pretrained.knnTop1)}   random init ${pct(randomInit.knnTop1)}   chance ${pct(100 / split.classes.length)}`);
   log(`  linear probe  CMID-pretrained ${pct(pretrained.linearTop1)}   random init ${pct(randomInit.linearTop1)}`);
   return { pretraining, pretrained, randomInit, config, seconds: (performance.now() - t0) / 1000 };
+}
+
+/** "name a -> b": the mean of the first and of the last `per` values (an epoch each). */
+function epochMeans(name: string, v: number[], per: number): string {
+  const mean = (a: number[]) => a.reduce((x, y) => x + y, 0) / Math.max(1, a.length);
+  const n = Math.max(1, Math.min(per, v.length));
+  return `${name} ${mean(v.slice(0, n)).toFixed(3)} -> ${mean(v.slice(-n)).toFixed(3)}`;
 }

@@ -82,6 +82,8 @@ export interface PretrainResult {
   epochs: number;
   itersPerEpoch: number;
   losses: number[];
+  /** Each loss term per step (loss_rec, global_loss, pixel_loss, ...), aligned with `losses`. */
+  terms: Record<string, number[]>;
   checkpoint: string;
   monitor: (MonitorResult & { epoch: number; step: number })[];
   imagesPerSecond: number;
@@ -256,6 +258,7 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainResult> {
     epochs: config.epochs,
     itersPerEpoch,
     losses: history.loss,
+    terms: history.terms,
     checkpoint: lastFile,
     monitor,
     imagesPerSecond: imagesSeen / ((performance.now() - t0) / 1000),
