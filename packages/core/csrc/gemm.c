@@ -364,12 +364,13 @@ static void col2im_add(const float *cols, int H, int W, int Ci, int Ho, int Wo, 
 // (W's rows (i, j, c0..c1), gathered into `wt`, kh*kw*(c1-c0)*Co floats, unless that is all of W) are formed
 // `chunk` rows at a time into `cols` (chunk * kh*kw*(c1-c0) floats) and added into dx. A 1x1 filter at stride 1
 // without padding writes the product straight into dx, and there threads may split the pixels [p0, p1) instead
-// (each part then packs only its rows of dy); elsewhere [p0, p1) must be all of them. ws: SCRATCH_FLOATS.
+// (each part then packs only its rows of dy); elsewhere [p0, p1) must be whole images (the output pixels of
+// images b0..b1, which write only those images of dx, so images can be split too). ws: SCRATCH_FLOATS.
 __attribute__((export_name("conv2d_input_grad"))) void conv2d_input_grad(
     const float *dy, int B, int H, int W, int Ci, const float *w, int Ho, int Wo, int Co, int kh, int kw, int sh, int sw,
     int dh, int dw, int pt, int pl, float *cols, int chunk, float *dx, int c0, int c1, int p0, int p1, float *wt,
     float *ws) {
-  int N = B * Ho * Wo, cw = c1 - c0, taps = kh * kw;
+  int cw = c1 - c0, taps = kh * kw;
   if (cw <= 0 || p1 <= p0) return;
   if (kh == 1 && kw == 1 && sh == 1 && sw == 1 && pt == 0 && pl == 0 && Ho == H && Wo == W) {
     gemm(p1 - p0, cw, Co, dy + p0 * Co, Co, 1, w + c0 * Co, 1, Co, dx + p0 * Ci + c0, Ci, 0, ws);
@@ -380,12 +381,15 @@ __attribute__((export_name("conv2d_input_grad"))) void conv2d_input_grad(
     for (int t = 0; t < taps; t++) copy_f32(wt + t * cw * Co, w + (t * Ci + c0) * Co, cw * Co);
     wp = wt;
   }
-  int rows = B * H * W;
-  if (cw == Ci) fill_zero(dx, rows * Ci);
+  // [p0, p1) is whole images here: their dx rows are zeroed, then their output pixels' columns are added in
+  int img = Ho * Wo, b0 = img > 0 ? p0 / img : 0, b1 = img > 0 ? p1 / img : B;
+  float *dxb = dx + b0 * H * W * Ci;
+  int rows = (b1 - b0) * H * W;
+  if (cw == Ci) fill_zero(dxb, rows * Ci);
   else
-    for (int p = 0; p < rows; p++) fill_zero(dx + p * Ci + c0, cw);
-  for (int r0 = 0; r0 < N; r0 += chunk) {
-    int nr = N - r0 < chunk ? N - r0 : chunk;
+    for (int p = 0; p < rows; p++) fill_zero(dxb + p * Ci + c0, cw);
+  for (int r0 = p0; r0 < p1; r0 += chunk) {
+    int nr = p1 - r0 < chunk ? p1 - r0 : chunk;
     gemm(nr, taps * cw, Co, dy + r0 * Co, Co, 1, wp, 1, Co, cols, taps * cw, 0, ws);
     col2im_add(cols, H, W, Ci, Ho, Wo, kh, kw, sh, sw, dh, dw, pt, pl, r0, nr, c0, cw, dx);
   }

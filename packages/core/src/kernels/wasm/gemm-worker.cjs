@@ -47,7 +47,7 @@ function runPart(ex, ctrl, t, p) {
       return;
     case OP_INPUT_GRAD:
       // dy B H W Ci w Ho Wo Co kh kw sh sw dh dw pt pl chunk dx splitPixels; part = channels [lo, hi) of dx, or
-      // its pixels with splitPixels (1x1 stride-1 filters only)
+      // output pixels [lo, hi) with splitPixels (any for 1x1 stride-1 filters, whole images otherwise)
       ex.conv2d_input_grad(
         a(0), a(1), a(2), a(3), a(4), a(5), a(6), a(7), a(8), a(9), a(10), a(11), a(12), a(13), a(14), a(15), a(16),
         cols, a(17), a(18), a(19) ? 0 : lo, a(19) ? a(4) : hi, a(19) ? lo : 0, a(19) ? hi : a(1) * a(6) * a(7), wt, region,

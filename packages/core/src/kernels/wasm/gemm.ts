@@ -446,13 +446,19 @@ export function conv2dInputGrad(dy: Float32Array, filter: Float32Array, c: ConvG
   const dxFloats = c.b * c.h * c.w * c.ci;
   const chunk = Math.max(1, chunkRows);
   const identity = taps === 1 && c.sh === 1 && c.sw === 1 && c.padTop === 0 && c.padLeft === 0 && c.ho === c.h && c.wo === c.w;
-  // parts: channels of dx (each packs all of dy, rows*co floats) or, for a 1x1 stride-1 filter with more pixels
-  // than channels, its pixels (each packs only its rows of dy, and all of W)
-  const splitPixels = gemmThreadOptions.convSplit === 'auto' && identity && rows > c.ci;
+  // parts: channels of dx (each packs all of dy, rows*co floats) or, when dy is larger than W (rows > taps*ci),
+  // its pixels (each packs only its rows of dy, and all of W): any pixels for a 1x1 stride-1 filter, whole images
+  // otherwise (the col2im of one image never writes another), if there are at least as many images as threads
+  const auto = gemmThreadOptions.convSplit === 'auto' && rows > taps * c.ci;
+  const splitPixels = auto && identity;
+  const splitImages = auto && !identity && c.b >= e.threads && e.threads > 1;
+  const img = c.ho * c.wo;
   const ranges = splitPixels
     ? splitRange(rows, partCount(e, 2 * rows * c.ci * c.co, Math.ceil(rows / 4)), 4)
-    : splitRange(c.ci, partCount(e, 2 * rows * taps * c.ci * c.co, Math.ceil(c.ci / 4)), 4);
-  const widest = splitPixels ? c.ci : Math.max(...ranges.map(([lo, hi]) => hi - lo));
+    : splitImages
+      ? splitRange(c.b, partCount(e, 2 * rows * taps * c.ci * c.co, c.b), 1).map(([lo, hi]) => [lo * img, hi * img] as [number, number])
+      : splitRange(c.ci, partCount(e, 2 * rows * taps * c.ci * c.co, Math.ceil(c.ci / 4)), 4);
+  const widest = splitPixels || splitImages ? c.ci : Math.max(...ranges.map(([lo, hi]) => hi - lo));
   const colsOff = align16(e.scratchBytes);
   const wtOff = colsOff + (identity ? 0 : align16(4 * Math.min(chunk, rows) * taps * widest));
   const stride = wtOff + (identity || ranges.length === 1 ? 0 : align16(4 * taps * widest * c.co));
@@ -461,7 +467,7 @@ export function conv2dInputGrad(dy: Float32Array, filter: Float32Array, c: ConvG
   new Float32Array(buf, dyPtr, dy.length).set(dy);
   new Float32Array(buf, wPtr, filter.length).set(filter);
   runJob(e, W.OP_INPUT_GRAD, [
-    dyPtr, c.b, c.h, c.w, c.ci, wPtr, c.ho, c.wo, c.co, c.kh, c.kw, c.sh, c.sw, c.dh, c.dw, c.padTop, c.padLeft, chunk, dxPtr, splitPixels ? 1 : 0,
+    dyPtr, c.b, c.h, c.w, c.ci, wPtr, c.ho, c.wo, c.co, c.kh, c.kw, c.sh, c.sw, c.dh, c.dw, c.padTop, c.padLeft, chunk, dxPtr, splitPixels || splitImages ? 1 : 0,
   ], ranges, region, stride, colsOff, wtOff);
   out.set(new Float32Array(e.memory.buffer, dxPtr, dxFloats));
 }

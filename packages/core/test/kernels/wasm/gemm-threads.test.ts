@@ -121,6 +121,8 @@ describe('threaded GEMM module: bit-identical to the single-threaded one for eve
     { b: 1, h: 3, w: 3, ci: 16, co: 70, k: 3, s: 1, pad: 1 }, // fewer output pixels than channels: forward splits columns
     { b: 2, h: 4, w: 4, ci: 8, co: 40, k: 1, s: 1, pad: 0 }, // 1x1: forward and dW split columns, dx splits pixels
     { b: 2, h: 5, w: 5, ci: 3, co: 40, k: 3, s: 2, pad: 1 }, // dW with fewer rows than columns, through im2col
+    { b: 4, h: 8, w: 8, ci: 3, co: 6, k: 3, s: 1, pad: 1 }, // dx split by whole images (dy larger than W)
+    { b: 3, h: 9, w: 7, ci: 2, co: 5, k: 3, s: 2, pad: 1 }, // the same, strided; with 4 threads back to channels
   ];
   for (const c of CONVS) {
     const d = c.d ?? 1;
