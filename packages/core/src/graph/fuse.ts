@@ -4,16 +4,16 @@
  * and only replaces the nodes that compute them.
  *
  * - ReLU gradient: tfjs computes dy * cast(step(x)) (Step lowered as Greater + Where(1, 0), then a Mul: three
- *   passes over the activation). Rewritten as one internal node `CmidWherePositive(x, dy)` = Where(x > 0, dy, 0)
- *   (two passes), when the Step and the Cast feed nothing else. Equal for finite dy; like PyTorch's
- *   threshold_backward, a NaN in dy where x <= 0 gives 0 instead of NaN. Where x is a ReLU's input, the node reads
+ *   passes over the activation). Rewritten as one internal node `CmidWherePositive(x, dy)` = dy * [x > 0], when the
+ *   Step and the Cast feed nothing else; lowered as Greater + Cast + Mul (onnxruntime's Where is not vectorised,
+ *   and the Mul keeps tfjs's result for a non-finite dy where x <= 0). Where x is a ReLU's input, the node reads
  *   that ReLU's output instead (relu(x) > 0 exactly where x > 0): the pre-ReLU activation is then not kept from the
  *   forward to the backward (PyTorch keeps only the output too), about 0.5 GiB of a ResNet-50 step at batch 8.
  *   The Identity copies tfjs saved of it, now unread, are removed.
  */
 import type { IrGraph, IrNode } from './ir.js';
 
-/** The internal op the ReLU-gradient rewrite emits: inputs [x, dy], output dy where x > 0, else 0. */
+/** The internal op the ReLU-gradient rewrite emits: inputs [x, dy], output dy * [x > 0]. */
 export const WHERE_POSITIVE = 'CmidWherePositive';
 
 export function fuseReluGrad(g: IrGraph): IrGraph {

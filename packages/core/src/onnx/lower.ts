@@ -118,29 +118,38 @@ function pool(onnx: 'MaxPool' | 'AveragePool'): Lowering {
   };
 }
 
+/**
+ * Inference batch norm (tf.batchNorm, channels last) as one ONNX BatchNormalization between two transposes that move
+ * the channel axis to 1 and back. onnxruntime cancels the transposes against those around the neighbouring
+ * convolution and folds a BatchNormalization with constant statistics into that convolution's weights (and, in NCHWc
+ * layout, the ReLU and residual add after it); the decomposed Sub/Mul/Add form blocked both.
+ */
 const batchNorm: Lowering = (n, c) => {
-  // y = (x - mean) * scale / sqrt(var + eps) + offset, broadcast over the last axis
   const eps = (n.attrs as { varianceEpsilon?: number }).varianceEpsilon ?? 0.001;
-  const x = c.name(byName(n, 'x')), mean = c.name(byName(n, 'mean')), variance = c.name(byName(n, 'variance'));
-  const scale = byName(n, 'scale'), offset = byName(n, 'offset');
-  const centred = c.fresh('bn_c'), denom = c.fresh('bn_d'), inv = c.fresh('bn_inv');
-  emit(c, 'Sub', [x, mean], [centred]);
-  emit(c, 'Add', [variance, c.floatConst([eps])], [denom]);
-  const sq = c.fresh('bn_sqrt');
-  emit(c, 'Sqrt', [denom], [sq]);
-  emit(c, 'Reciprocal', [sq], [inv]);
-  let factor = inv;
-  if (scale >= 0) {
-    factor = c.fresh('bn_f');
-    emit(c, 'Mul', [inv, c.name(scale)], [factor]);
+  const xId = byName(n, 'x');
+  const shape = v(c, xId).shape;
+  const rank = shape.length, C = shape[rank - 1]!;
+  const perChannel = (name: string, fill: number): string => {
+    const id = byName(n, name);
+    if (id < 0) return c.floatConst(new Array<number>(C).fill(fill), `bn_${name}`);
+    if (v(c, id).shape.length === 1 && v(c, id).shape[0] === C) return c.name(id);
+    const r = c.fresh(`bn_${name}`);
+    emit(c, 'Expand', [c.name(id), c.ints([C])], [r]); // [C], [1, ..., C] or a scalar: broadcast along the channel axis
+    return r;
+  };
+  const inputs = [perChannel('scale', 1), perChannel('offset', 0), perChannel('mean', 0), perChannel('variance', 1)];
+  if (rank < 2) throw new CmidError('kernel', `ONNX lowering of FusedBatchNorm: a rank-${rank} input has no batch axis.`);
+  const x = c.name(xId);
+  if (rank === 2) {
+    emit(c, 'BatchNormalization', [x, ...inputs], [out(n, c)], { epsilon: float(eps) });
+    return;
   }
-  if (offset >= 0) {
-    const scaled = c.fresh('bn_s');
-    emit(c, 'Mul', [centred, factor], [scaled]);
-    emit(c, 'Add', [scaled, c.name(offset)], [out(n, c)]);
-  } else {
-    emit(c, 'Mul', [centred, factor], [out(n, c)]);
-  }
+  const toFirst = [0, rank - 1, ...Array.from({ length: rank - 2 }, (_, k) => k + 1)];
+  const toLast = [0, ...Array.from({ length: rank - 2 }, (_, k) => k + 2), 1];
+  const xt = transpose(c, x, toFirst, 'bn_in');
+  const y = c.fresh('bn_out');
+  emit(c, 'BatchNormalization', [xt, ...inputs], [y], { epsilon: float(eps) });
+  emit(c, 'Transpose', [y], [out(n, c)], { perm: ints(toLast) });
 };
 
 function reduce(onnx: 'ReduceMean' | 'ReduceSum' | 'ReduceMax' | 'ReduceMin' | 'ReduceProd'): Lowering {
@@ -182,7 +191,14 @@ const matmul: Lowering = (n, c) => {
   if (act !== undefined && act !== 'linear') activation(c, act, cur, out(n, c), n);
 };
 
-const reshapeLike: Lowering = (n, c) => emit(c, 'Reshape', [inp(n, c, 0), reshapeTarget(c, n.outputs[0]!)], [out(n, c)]);
+/** A reshape to the same shape (tf.batchNorm wraps its kernel in two) is an Identity, which onnxruntime removes; a
+ * Reshape node would stop its transpose optimiser from cancelling the layout transposes on either side. */
+const reshapeLike: Lowering = (n, c) => {
+  const i = n.inputs[0]!, o = n.outputs[0]!;
+  const same = (a: readonly unknown[] | undefined, b: readonly unknown[] | undefined) => a === b || (!!a && !!b && a.length === b.length && a.every((x, k) => x === b[k]));
+  if (same(v(c, i).shape, v(c, o).shape) && same(c.batchDims(i), c.batchDims(o))) return emit(c, 'Identity', [inp(n, c, 0)], [out(n, c)]);
+  emit(c, 'Reshape', [inp(n, c, 0), reshapeTarget(c, o)], [out(n, c)]);
+};
 
 const ONNX_DTYPE: Record<string, number> = { float32: TensorDataType.FLOAT, int32: TensorDataType.INT32, bool: TensorDataType.BOOL };
 
@@ -216,10 +232,13 @@ export const LOWERINGS: Record<string, Lowering> = {
   },
   Square: (n, c) => emit(c, 'Mul', [inp(n, c, 0), inp(n, c, 0)], [out(n, c)]),
   Relu6: (n, c) => emit(c, 'Clip', [inp(n, c, 0), c.floatConst([0]), c.floatConst([6])], [out(n, c)]),
+  // dy * float(x > 0): onnxruntime's Where is not vectorised, so Greater + Cast + Mul is faster than Greater + Where
+  // (13.6 against 19.7 ms on [8, 256, 56, 56], 2 threads) and keeps tfjs's own semantics for a non-finite dy
   [WHERE_POSITIVE]: (n, c) => {
-    const pos = c.fresh('pos');
+    const pos = c.fresh('pos'), mask = c.fresh('pos_f');
     emit(c, 'Greater', [inp(n, c, 0), c.floatConst([0])], [pos]);
-    emit(c, 'Where', [pos, inp(n, c, 1), c.floatConst([0])], [out(n, c)]);
+    emit(c, 'Cast', [pos], [mask], { to: int(TensorDataType.FLOAT) });
+    emit(c, 'Mul', [inp(n, c, 1), mask], [out(n, c)]);
   },
   LeakyRelu: (n, c) => emit(c, 'LeakyRelu', [inp(n, c, 0)], [out(n, c)], { alpha: float((n.attrs as { alpha: number }).alpha) }),
   Cast: (n, c) => emit(c, 'Cast', [inp(n, c, 0)], [out(n, c)], { to: int(ONNX_DTYPE[(n.attrs as { dtype: string }).dtype] ?? 1) }),

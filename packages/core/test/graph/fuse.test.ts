@@ -1,4 +1,4 @@
-/** IR rewrites before lowering: the ReLU gradient as one Where, and only where nothing else reads the step mask. */
+/** IR rewrites before lowering: the ReLU gradient as one node, and only where nothing else reads the step mask. */
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend, traceSymbolic, encodeIrGraph, createSession, loadOrt, Rng } from '../../src/index.js';

@@ -67,6 +67,26 @@ describe('ONNX export', () => {
     expectClose(got.y!, eagerOutputs[0]!.dataSync(), 1e-4, 1e-6);
   });
 
+  it('inference batch norm (one BatchNormalization) on rank 2, 3 and 4 inputs, with and without scale and offset', async () => {
+    const C = 5;
+    const mean = tf.tensor1d(randomArray(C, 20, -0.5, 0.5)), variance = tf.tensor1d(randomArray(C, 21, 0.3, 2));
+    const scale = tf.tensor1d(randomArray(C, 22, 0.5, 1.5)), offset = tf.tensor1d(randomArray(C, 23, -1, 1));
+    const f = ({ x }: Record<string, tf.Tensor>) => {
+      const B = x!.shape[0]!;
+      const x4 = tf.reshape(x!, [B, 2, 3, C]);
+      return {
+        y2: tf.batchNorm(tf.reshape(x!, [B * 6, C]), mean, variance, offset, scale, 1e-3),
+        y3: tf.batchNorm(tf.reshape(x!, [B, 6, C]), mean, variance, undefined, scale, 1e-5),
+        y4: tf.batchNorm(x4, mean, variance, offset, undefined, 1e-5),
+        y4plain: tf.batchNorm(x4, mean, variance),
+      };
+    };
+    const x = tf.tensor2d(randomArray(2 * 6 * C, 24), [2, 6 * C]);
+    const { model, eagerOutputs } = exportFunction(f, { x });
+    const got = await runOnnx(model, { x });
+    ['y2', 'y3', 'y4', 'y4plain'].forEach((k, i) => expectClose(got[k]!, eagerOutputs[i]!.dataSync(), 1e-5, 1e-6, k));
+  });
+
   it('an op without a lowering is a clear error naming the op', () => {
     const x = tf.tensor2d([[1, 2], [3, 4]]);
     expect(() => exportFunction(({ x: a }) => tf.cumsum(a!, 1), { x }, {}, { dynamicBatch: false })).toThrow(/kernel "Cumsum" has no ONNX lowering yet/);
