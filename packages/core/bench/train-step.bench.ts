@@ -35,9 +35,9 @@ const archs = ['resnet50', 'swin_t'] as const;
 const here = fileURLToPath(new URL('.', import.meta.url));
 
 /** Compiled-engine settings compared on ResNet-50 (alternating runs): the default, HWIO filters, memory-pattern planning. */
-const VARIANTS = ['default', 'hwio', 'pattern'] as const;
+const VARIANTS = ['default', 'hwio', 'pattern', 'grads-v1'] as const;
 type Variant = (typeof VARIANTS)[number];
-const VARIANT_LABEL: Record<Variant, string> = { default: 'default (OHWI filters, no memory pattern)', hwio: 'filters kept HWIO', pattern: 'memory-pattern planning on' };
+const VARIANT_LABEL: Record<Variant, string> = { default: 'default (OHWI filters, no memory pattern)', hwio: 'filters kept HWIO', pattern: 'memory-pattern planning on', 'grads-v1': 'conv gradients as before 2026-12-07 (ConvTranspose, NHWC filter gradients)' };
 const variantRounds = arg('variant-rounds', 3);
 
 function child(engine: 'compiled' | 'eager', arch: string, b: number, r: number, variant: Variant = 'default'): { stepS: number; compileS: number; peakRssMiB: number } {
@@ -121,7 +121,7 @@ async function main(): Promise<void> {
     + `GEMM 2048^3 in the same run: onnxruntime ${gemm.toFixed(0)} GFLOP/s, Debian PyTorch ${torchGemm?.toFixed(1) ?? '-'} GFLOP/s (generic BLAS, which flatters the Swin-T ratio; its convolutions use oneDNN). Compiled GFLOP/s count a training step as 3x the forward FLOPs (ResNet-50 8.2, Swin-T 9.0 GFLOP per image), an estimate. `
     + `Source: \`${file.slice(repoRoot().length + 1)}\`.`;
   const variantNote = variantRounds > 0
-    ? `\n\n${markdownTable(variantHeader, variantTable)}\n\nThe compiled engine's settings on the ResNet-50 step, ${variantRounds} alternating runs each in the same run as above (docs/decisions.md: filters stored as OHWI inside the step; memory-pattern planning off by default).`
+    ? `\n\n${markdownTable(variantHeader, variantTable)}\n\nThe compiled engine's settings on the ResNet-50 step, ${variantRounds} alternating runs each in the same run as above (docs/decisions.md: filters stored as OHWI inside the step; memory-pattern planning off by default; convolution gradients lowered by layer shape).`
     : '';
   if (!renderReadmeSection('bench:train-step', markdownTable(header, table) + note + variantNote)) console.warn('README markers <!-- bench:train-step:start/end --> not found; table not rendered.');
 }

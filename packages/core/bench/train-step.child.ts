@@ -2,7 +2,9 @@
  * One engine, one model, in its own process (so peak RSS is its own): prints one JSON line
  * {"stepS", "compileS", "peakRssMiB"}. Spawned by train-step.bench.ts.
  * Usage: train-step.child.ts ENGINE(compiled|eager) ARCH BATCH SIZE REPS [VARIANT]
- * VARIANT (compiled engine): 'hwio' keeps filters in tfjs's layout, 'pattern' turns memory-pattern planning on.
+ * VARIANT (compiled engine): 'hwio' keeps filters in tfjs's layout, 'pattern' turns memory-pattern planning on,
+ * 'grads-v1' lowers every conv input gradient as ConvTranspose and every filter gradient on NHWC operands (the
+ * lowering before 2026-12-07; CMID_DX_CONV=0, CMID_DW_NCHW=0).
  */
 import * as tf from '@tensorflow/tfjs';
 import { initBackend, seedInit, createTrainer, moduleVariables, createOptimizer, paramSpecsFromModule } from '../src/index.js';
@@ -11,6 +13,7 @@ import { createBackbone } from '../src/backbones/registry.js';
 
 const [engine, arch, batchS, sizeS, repsS, variant] = process.argv.slice(2);
 const batch = Number(batchS), size = Number(sizeS), reps = Number(repsS);
+if (variant === 'grads-v1') Object.assign(process.env, { CMID_DX_CONV: '0', CMID_DW_NCHW: '0' }); // read when the step is lowered
 
 await initBackend({ backend: 'wasm' });
 seedInit(0);

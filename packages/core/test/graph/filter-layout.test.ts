@@ -20,11 +20,8 @@ function toOhwi(data: Float32Array, [a, b, c, d]: number[]): Float32Array {
   return out;
 }
 
-const X = [2, 7, 6, 3];
-const W = [3, 3, 3, 4];
-
 /** x, a filter w and a momentum slot m: loss = sum(conv(conv-ish uses of w)^2); SGD-momentum-like update. */
-function step(i: Record<string, tf.Tensor>, twoUses: boolean) {
+function step(i: Record<string, tf.Tensor>, twoUses: boolean, W: number[]) {
   const x = i.x as tf.Tensor4D, w = i.w as tf.Tensor4D, m = i.m!;
   const loss = (wv: tf.Tensor) => {
     const y = tf.conv2d(x, wv as tf.Tensor4D, [2, 1], 'same');
@@ -35,7 +32,7 @@ function step(i: Record<string, tf.Tensor>, twoUses: boolean) {
   const mNew = tf.add(tf.mul(m, 0.9), g);
   const wNew = tf.sub(w, tf.mul(mNew, 0.01));
   // a reader that is neither pointwise nor a convolution: needs the filter back in HWIO
-  const rowSums = tf.sum(tf.reshape(w, [9, 12]), 1);
+  const rowSums = tf.sum(tf.reshape(w, [W[0]! * W[1]!, W[2]! * W[3]!]), 1);
   return { w_new: wNew, m_new: mNew, rows: rowSums, gsum: tf.sum(g) };
 }
 
@@ -48,9 +45,16 @@ async function run(g: IrGraph, feeds: Record<string, { data: Float32Array; shape
 }
 
 describe('storeFiltersOhwi', () => {
-  for (const twoUses of [false, true]) {
-    it(`${twoUses ? 'a filter used twice' : 'one filter'}: OHWI inputs and outputs give the HWIO graph's values, the gradient comes out of its Gemm in OHWI`, async () => {
-      const trace = await traceSymbolic((i) => step(i, twoUses), { inputs: { x: { shape: X }, w: { shape: W }, m: { shape: W } } });
+  // The OHWI filter gradient is lowered on NCHW operands (batched MatMul, value names dw3d_*) where the activations
+  // outweigh the per-image gradient, else as one Gemm over all pixels on NHWC operands: both are checked.
+  const cases = [
+    { what: 'one filter, NCHW filter gradient', X: [2, 7, 6, 3], W: [3, 3, 3, 4], twoUses: false, nchw: true },
+    { what: 'a filter used twice, NCHW filter gradients', X: [2, 7, 6, 3], W: [3, 3, 3, 4], twoUses: true, nchw: true },
+    { what: 'one filter on a small map, NHWC filter gradient', X: [2, 4, 3, 8], W: [3, 3, 8, 8], twoUses: false, nchw: false },
+  ];
+  for (const { what, X, W, twoUses, nchw } of cases) {
+    it(`${what}: OHWI inputs and outputs give the HWIO graph's values, the gradient comes out of its GEMM in OHWI`, async () => {
+      const trace = await traceSymbolic((i) => step(i, twoUses, W), { inputs: { x: { shape: X }, w: { shape: W }, m: { shape: W } } });
       const g = storeFiltersOhwi(trace.graph, new Set(['w', 'm']), (name) => name === 'w_new' || name === 'm_new');
       const before = count(trace.graph), after = count(g);
       const uses = twoUses ? 2 : 1;
@@ -63,7 +67,8 @@ describe('storeFiltersOhwi', () => {
       expect(inputShape('w')).toEqual(ohwiShape(W));
       expect(inputShape('m')).toEqual(ohwiShape(W));
       expect(g.values[g.outputs[g.outputNames.indexOf('w_new')]!]!.shape).toEqual(ohwiShape(W));
-      expect(g.values[g.outputs[g.outputNames.indexOf('rows')]!]!.shape).toEqual([9]);
+      expect(g.values[g.outputs[g.outputNames.indexOf('rows')]!]!.shape).toEqual([W[0]! * W[1]!]);
+      expect(new TextDecoder('latin1').decode(encodeIrGraph(g)).includes('dw3d_'), 'NCHW formulation of the filter gradient').toBe(nchw);
 
       const rng = new Rng(3);
       const rand = (shape: number[]) => Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => rng.normal());

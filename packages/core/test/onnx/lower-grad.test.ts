@@ -65,6 +65,11 @@ describe('gradient lowerings vs eager tfjs', () => {
     ['1x1 stride 1', [2, 5, 7, 6], [1, 1, 6, 3], 1, 'same'],
     ['3x3 stride 2 valid', [2, 11, 12, 3], [3, 3, 3, 2], 2, 'valid'],
     ['4x4 stride 4 valid (patch embedding)', [2, 16, 12, 3], [4, 4, 3, 5], 4, 'valid'],
+    // stride 1 on maps of >= 784 pixels: the input gradient is lowered as a Conv with the flipped filter
+    ['3x3 stride 1 same, 28x30 (input gradient as Conv)', [1, 28, 30, 2], [3, 3, 2, 3], 1, 'same'],
+    ['3x3 stride 1 valid, 30x30 (input gradient as Conv)', [1, 30, 30, 2], [3, 3, 2, 3], 1, 'valid'],
+    ['4x4 stride 1 same, 28x29 (asymmetric pad, input gradient as Conv)', [1, 28, 29, 2], [4, 4, 2, 3], 1, 'same'],
+    ['2x3 stride 1 same, 29x28 (non-square filter, input gradient as Conv)', [1, 29, 28, 2], [2, 3, 2, 3], 1, 'same'],
   ];
   for (const [name, x, w, s, pad] of convCases) {
     it(`conv2d ${name}: Conv2DBackpropInput and Conv2DBackpropFilter`, async () => {
