@@ -4,7 +4,7 @@
  * Usage: train-step.child.ts ENGINE(compiled|eager) ARCH BATCH SIZE REPS [VARIANT]
  * VARIANT (compiled engine): 'hwio' keeps filters in tfjs's layout, 'pattern' turns memory-pattern planning on,
  * 'grads-v1' lowers every conv input gradient as ConvTranspose and every filter gradient on NHWC operands (the
- * lowering before 2026-12-07; CMID_DX_CONV=0, CMID_DW_NCHW=0).
+ * lowering before the fourth pass in docs/decisions.md; CMID_DX_CONV=0, CMID_DW_NCHW=0).
  */
 import * as tf from '@tensorflow/tfjs';
 import { initBackend, seedInit, createTrainer, moduleVariables, createOptimizer, paramSpecsFromModule } from '../src/index.js';
