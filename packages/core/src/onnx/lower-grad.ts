@@ -83,6 +83,42 @@ const conv2dBackpropInput: Lowering = (n, c) => {
   emit(c, 'Transpose', [y], [out(n, c)], { perm: ints([0, 2, 3, 1]) });
 };
 
+interface Im2colGeometry {
+  kh: number; kw: number; sh: number; sw: number; dh: number; dw: number; ho: number; wo: number;
+  p: { top: number; bottom: number; left: number; right: number };
+}
+
+/**
+ * The im2col of a convolution's input x (NHWC or NCHW): x padded, one strided Slice per kernel tap on the spatial
+ * axes, concatenated on the channel axis, so the channels run (tap, input channel) in HWI order. A 1x1 stride-1
+ * filter needs none of it.
+ */
+function im2col(c: LowerContext, x: string, g: Im2colGeometry, layout: 'nhwc' | 'nchw'): string {
+  const { kh, kw, sh, sw, dh, dw, ho, wo, p } = g;
+  const [hAxis, cAxis] = layout === 'nhwc' ? [1, 3] : [2, 1];
+  let src = x;
+  if (p.top || p.bottom || p.left || p.right) {
+    const pads = [0, 0, 0, 0, 0, 0, 0, 0];
+    pads[hAxis] = p.top; pads[hAxis + 1] = p.left; pads[4 + hAxis] = p.bottom; pads[5 + hAxis] = p.right;
+    src = c.fresh('xpad');
+    emit(c, 'Pad', [x, c.ints(pads), c.floatConst([0])], [src], { mode: str('constant') });
+  }
+  if (kh === 1 && kw === 1 && sh === 1 && sw === 1) return src; // every (padded) input pixel is one output pixel
+  const taps: string[] = [];
+  for (let i = 0; i < kh; i++) {
+    for (let j = 0; j < kw; j++) {
+      const h0 = i * dh, w0 = j * dw;
+      const t = c.fresh('tap');
+      emit(c, 'Slice', [src, c.ints([h0, w0]), c.ints([h0 + (ho - 1) * sh + 1, w0 + (wo - 1) * sw + 1]), c.ints([hAxis, hAxis + 1]), c.ints([sh, sw])], [t]);
+      taps.push(t);
+    }
+  }
+  if (taps.length === 1) return taps[0]!;
+  const cols = c.fresh('im2col');
+  emit(c, 'Concat', taps, [cols], { axis: int(cAxis) });
+  return cols;
+}
+
 const conv2dBackpropFilter = (ohwi: boolean): Lowering => (n, c) => {
   const a = n.attrs as unknown as ConvAttrs & { filterShape: number[] };
   const x = required(n, 'x'), dy = required(n, 'dy');
@@ -101,27 +137,7 @@ const conv2dBackpropFilter = (ohwi: boolean): Lowering => (n, c) => {
   }
   const rows = N * ho * wo;
   const dy2 = reshape(c, c.name(dy), [rows, Co], 'dy2d');
-  let src = c.name(x);
-  if (p.top || p.bottom || p.left || p.right) {
-    const padded = c.fresh('xpad');
-    emit(c, 'Pad', [src, c.ints([0, p.top, p.left, 0, 0, p.bottom, p.right, 0]), c.floatConst([0])], [padded], { mode: str('constant') });
-    src = padded;
-  }
-  const tap = (i: number, j: number) => {
-    if (kh === 1 && kw === 1 && sh === 1 && sw === 1) return src; // every (padded) input pixel is one output pixel
-    const h0 = i * dh, w0 = j * dw;
-    const s = c.fresh('tap');
-    emit(c, 'Slice', [src, c.ints([h0, w0]), c.ints([h0 + (ho - 1) * sh + 1, w0 + (wo - 1) * sw + 1]), c.ints([1, 2]), c.ints([sh, sw])], [s]);
-    return s;
-  };
-  let cols: string;
-  if (kh === 1 && kw === 1) cols = tap(0, 0);
-  else {
-    const taps: string[] = [];
-    for (let i = 0; i < kh; i++) for (let j = 0; j < kw; j++) taps.push(tap(i, j));
-    cols = c.fresh('im2col');
-    emit(c, 'Concat', taps, [cols], { axis: int(3) });
-  }
+  const cols = im2col(c, c.name(x), { kh, kw, sh, sw, dh, dw, ho, wo, p }, 'nhwc');
   const cols2 = reshape(c, cols, [rows, kh * kw * Ci], 'cols2d');
   const g = c.fresh('dw2d');
   if (ohwi) {
@@ -140,32 +156,9 @@ const conv2dBackpropFilter = (ohwi: boolean): Lowering => (n, c) => {
  * and a sum over the batch. The operands stay in the layout of the convolutions around them, so onnxruntime needs no
  * NHWC copies of x and dy.
  */
-function filterGradNchw(c: LowerContext, x: string, dy: string, g: {
-  N: number; Ci: number; Co: number; kh: number; kw: number; sh: number; sw: number; dh: number; dw: number; ho: number; wo: number;
-  p: { top: number; bottom: number; left: number; right: number };
-}): string {
-  const { N, Ci, Co, kh, kw, sh, sw, dh, dw, ho, wo, p } = g;
-  let src = transpose(c, x, [0, 3, 1, 2], 'x_nchw');
-  if (p.top || p.bottom || p.left || p.right) {
-    const padded = c.fresh('xpad');
-    emit(c, 'Pad', [src, c.ints([0, 0, p.top, p.left, 0, 0, p.bottom, p.right]), c.floatConst([0])], [padded], { mode: str('constant') });
-    src = padded;
-  }
-  const tap = (i: number, j: number) => {
-    if (kh === 1 && kw === 1 && sh === 1 && sw === 1) return src;
-    const h0 = i * dh, w0 = j * dw;
-    const s = c.fresh('tap');
-    emit(c, 'Slice', [src, c.ints([h0, w0]), c.ints([h0 + (ho - 1) * sh + 1, w0 + (wo - 1) * sw + 1]), c.ints([2, 3]), c.ints([sh, sw])], [s]);
-    return s;
-  };
-  let cols: string;
-  if (kh === 1 && kw === 1) cols = tap(0, 0);
-  else {
-    const taps: string[] = [];
-    for (let i = 0; i < kh; i++) for (let j = 0; j < kw; j++) taps.push(tap(i, j));
-    cols = c.fresh('im2col');
-    emit(c, 'Concat', taps, [cols], { axis: int(1) });
-  }
+function filterGradNchw(c: LowerContext, x: string, dy: string, g: Im2colGeometry & { N: number; Ci: number; Co: number }): string {
+  const { N, Ci, Co, kh, kw, ho, wo } = g;
+  const cols = im2col(c, transpose(c, x, [0, 3, 1, 2], 'x_nchw'), g, 'nchw');
   const k = kh * kw * Ci;
   const colsT = transpose(c, reshape(c, cols, [N, k, ho * wo], 'cols3d'), [0, 2, 1], 'cols3d_t');
   const dy3 = reshape(c, transpose(c, dy, [0, 3, 1, 2], 'dy_nchw'), [N, Co, ho * wo], 'dy3d');
