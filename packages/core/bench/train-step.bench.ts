@@ -21,7 +21,7 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadOrt, encodeModel, createSession } from '../src/index.js';
-import { formatTable, machineInfo, markdownTable, randomArray, renderReadmeSection, repoRoot, torchAvailable, PYTHON, writeBenchResult } from '../src/testing/index.js';
+import { formatTable, machineInfo, machineTag, markdownTable, randomArray, renderReadmeSection, repoRoot, torchAvailable, PYTHON, writeBenchResult } from '../src/testing/index.js';
 
 const arg = (name: string, def: number) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -117,7 +117,7 @@ async function main(): Promise<void> {
     machine: machineInfo(), threads, batch, size, eagerBatch, reps, ortGemmGflops: gemm, torchGemmGflops: torchGemm ?? null, rows, variants: variantRows,
   });
   console.log(`wrote ${file}`);
-  const note = `\n\nTraining step (train-mode forward, mean-square loss, backward, SGD momentum) at ${size} px on ${threads} cores, batch ${batch} (eager wasm: batch ${eagerBatch}, as batch 8 of ResNet-50 exceeds the 4 GiB wasm heap; rates per image). `
+  const note = `\n\nTraining step (train-mode forward, mean-square loss, backward, SGD momentum) at ${size} px on ${machineTag()} (${new Date().toISOString().slice(0, 10)}, ${threads} threads), batch ${batch} (eager wasm: batch ${eagerBatch}, as batch 8 of ResNet-50 exceeds the 4 GiB wasm heap; rates per image). `
     + `GEMM 2048^3 in the same run: onnxruntime ${gemm.toFixed(0)} GFLOP/s, Debian PyTorch ${torchGemm?.toFixed(1) ?? '-'} GFLOP/s (generic BLAS, which flatters the Swin-T ratio; its convolutions use oneDNN). Compiled GFLOP/s count a training step as 3x the forward FLOPs (ResNet-50 8.2, Swin-T 9.0 GFLOP per image), an estimate. `
     + `Source: \`${file.slice(repoRoot().length + 1)}\`.`;
   const variantNote = variantRounds > 0

@@ -16,7 +16,7 @@ import { execFileSync } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { formatTable, machineInfo, markdownTable, renderReadmeSection, repoRoot, torchAvailable, PYTHON, writeBenchResult } from '@cmid/core/testing';
+import { formatTable, machineInfo, machineTag, markdownTable, renderReadmeSection, repoRoot, torchAvailable, PYTHON, writeBenchResult } from '@cmid/core/testing';
 
 const arg = (name: string, def: number) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -78,7 +78,7 @@ async function main(): Promise<void> {
     machine: machineInfo(), threads, batch, size, reps, width, torchGemmGflops: torch?.gemm_gflops ?? null, ratio, floor: 0.3, row, accumulation: accumulatedRow, memoryPattern: { compiledImgS: batch / planned.stepS, compiledRssMiB: planned.peakRssMiB, compileS: planned.compileS },
   });
   console.log(`wrote ${file}`);
-  const note = `\n\nOne CMID iteration (ResNet-50 student on two masked views with backward, teacher on two views, MIM head with focal L1 + focal frequency loss, MoCo InfoNCE against a 65 536-key queue, local heads on 20 matched cells per view, Adan, EMA) at batch ${batch}, ${size} px, ${threads} threads; PyTorch side: \`benchmarks/reference/torch_cmid_step.py\` (a re-implementation of the reference step; Debian python3-torch with a generic BLAS at ${torch?.gemm_gflops?.toFixed(1) ?? '-'} GFLOP/s for a 2048^3 matmul, oneDNN convolutions). Floor set by the issue: 0.3x. The accumulated row runs the same batch as ${accumulation} micro-batches (one update with the mean gradient; BN statistics per micro-batch), trading speed for peak memory; the memoryPattern row turns on onnxruntime's memory-pattern planning (\`--memory-pattern\`; off by default). Source: \`${file.slice(repoRoot().length + 1)}\`.`;
+  const note = `\n\nOne CMID iteration (ResNet-50 student on two masked views with backward, teacher on two views, MIM head with focal L1 + focal frequency loss, MoCo InfoNCE against a 65 536-key queue, local heads on 20 matched cells per view, Adan, EMA) at batch ${batch}, ${size} px, ${threads} threads on ${machineTag()} (${new Date().toISOString().slice(0, 10)}); PyTorch side: \`benchmarks/reference/torch_cmid_step.py\` (a re-implementation of the reference step; Debian python3-torch with a generic BLAS at ${torch?.gemm_gflops?.toFixed(1) ?? '-'} GFLOP/s for a 2048^3 matmul, oneDNN convolutions). Floor set by the issue: 0.3x. The accumulated row runs the same batch as ${accumulation} micro-batches (one update with the mean gradient; BN statistics per micro-batch), trading speed for peak memory; the memoryPattern row turns on onnxruntime's memory-pattern planning (\`--memory-pattern\`; off by default). Source: \`${file.slice(repoRoot().length + 1)}\`.`;
   if (!renderReadmeSection('bench:cmid-step', markdownTable(header, table) + note)) console.warn('README markers <!-- bench:cmid-step:start/end --> not found; table not rendered.');
 }
 
