@@ -14,7 +14,10 @@
  * Also: the ResNet-50 compiled step with filters kept HWIO and with memory-pattern planning on, against the default,
  * --variant-rounds alternating runs each (default 3; 0 skips them).
  *
- * Usage: pnpm --filter core bench:train [-- --batch 8 --size 224 --reps 3 --eager-batch 2 --variant-rounds 3]
+ * The compiled ResNet-50 step and PyTorch's run in --rounds alternating rounds (default 3) and the table shows medians,
+ * the JSON every round's step time and ratio.
+ *
+ * Usage: pnpm --filter core bench:train [-- --batch 8 --size 224 --reps 3 --eager-batch 2 --rounds 3 --variant-rounds 3]
  */
 import { execFileSync } from 'node:child_process';
 import { availableParallelism } from 'node:os';
@@ -39,6 +42,8 @@ const VARIANTS = ['default', 'hwio', 'pattern', 'grads-v1'] as const;
 type Variant = (typeof VARIANTS)[number];
 const VARIANT_LABEL: Record<Variant, string> = { default: 'default (OHWI filters, no memory pattern)', hwio: 'filters kept HWIO', pattern: 'memory-pattern planning on', 'grads-v1': 'conv gradients lowered as before (all ConvTranspose, NHWC filter gradients)' };
 const variantRounds = arg('variant-rounds', 3);
+/** Alternating rounds of the compiled ResNet-50 step and PyTorch's (Swin-T: one, as its PyTorch step takes about 40 s). */
+const rounds = arg('rounds', 3);
 
 function child(engine: 'compiled' | 'eager', arch: string, b: number, r: number, variant: Variant = 'default'): { stepS: number; compileS: number; peakRssMiB: number } {
   const out = execFileSync(process.execPath, [...process.execArgv, join(here, 'train-step.child.ts'), engine, arch, String(b), String(size), String(r), ...(variant === 'default' ? [] : [variant])], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 20 });
@@ -72,20 +77,32 @@ async function ortGemm(): Promise<number> {
 async function main(): Promise<void> {
   console.log(`training step, ${size} px: compiled batch ${batch}, eager batch ${eagerBatch}, PyTorch batch ${batch}; ${threads} threads`);
   const gemm = await ortGemm();
-  const rows: Record<string, number | string>[] = [];
+  const rows: Record<string, number | string | number[]>[] = [];
   let torchGemm: number | undefined;
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1] ?? Number.NaN;
   for (const arch of archs) {
-    const compiled = child('compiled', arch, batch, reps);
+    // compiled and PyTorch alternate, so that load from other work on a shared machine spreads over both
+    // (PyTorch's ResNet-50 step moved by 44 % between two single runs on one machine); medians are reported
+    const n = arch === 'resnet50' ? Math.max(1, rounds) : 1;
+    const compiledRuns: ReturnType<typeof child>[] = [], torchRuns: NonNullable<ReturnType<typeof torchStep>>[] = [];
     const eager = child('eager', arch, eagerBatch, 1);
-    const torch = torchStep(arch);
-    torchGemm = torch?.gemm_gflops ?? torchGemm;
+    for (let round = 0; round < n; round++) {
+      compiledRuns.push(child('compiled', arch, batch, reps));
+      const t = torchStep(arch);
+      if (t) torchRuns.push(t);
+    }
+    const compiledS = median(compiledRuns.map((r) => r.stepS)), torchS = median(torchRuns.map((r) => r.step_s));
+    torchGemm = torchRuns[0]?.gemm_gflops ?? torchGemm;
     const ips = (b: number, s: number) => b / s;
     const row = {
       arch,
-      compiledImgS: ips(batch, compiled.stepS), compiledRssMiB: compiled.peakRssMiB, compileS: compiled.compileS,
+      compiledImgS: ips(batch, compiledS), compiledRssMiB: median(compiledRuns.map((r) => r.peakRssMiB)), compileS: median(compiledRuns.map((r) => r.compileS)),
       eagerImgS: ips(eagerBatch, eager.stepS), eagerRssMiB: eager.peakRssMiB,
-      torchImgS: torch ? ips(batch, torch.step_s) : Number.NaN, torchRssMiB: torch?.peak_rss_mib ?? Number.NaN,
-      compiledGflops: (3 * FWD_GFLOP[arch] * batch) / compiled.stepS,
+      torchImgS: torchRuns.length > 0 ? ips(batch, torchS) : Number.NaN, torchRssMiB: torchRuns.length > 0 ? median(torchRuns.map((r) => r.peak_rss_mib)) : Number.NaN,
+      compiledGflops: (3 * FWD_GFLOP[arch] * batch) / compiledS,
+      rounds: n,
+      compiledStepS: compiledRuns.map((r) => r.stepS), torchStepS: torchRuns.map((r) => r.step_s),
+      roundRatios: torchRuns.map((t, i) => t.step_s / compiledRuns[i]!.stepS),
     };
     rows.push(row);
     console.log(JSON.stringify(row));
@@ -95,7 +112,6 @@ async function main(): Promise<void> {
   for (let round = 0; round < variantRounds; round++) {
     for (const v of VARIANTS) runs[v].push(child('compiled', 'resnet50', batch, reps, v));
   }
-  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1] ?? Number.NaN;
   const variantRows = VARIANTS.map((v) => ({ variant: v, stepS: runs[v].map((r) => r.stepS), peakRssMiB: runs[v].map((r) => r.peakRssMiB), medianImgS: batch / median(runs[v].map((r) => r.stepS)), medianRssMiB: median(runs[v].map((r) => r.peakRssMiB)) }));
   const f = (v: number, d = 1) => (Number.isFinite(v) ? v.toFixed(d) : '-');
   const base = variantRows[0]!;
@@ -118,6 +134,7 @@ async function main(): Promise<void> {
   });
   console.log(`wrote ${file}`);
   const note = `\n\nTraining step (train-mode forward, mean-square loss, backward, SGD momentum) at ${size} px on ${machineTag()} (${new Date().toISOString().slice(0, 10)}, ${threads} threads), batch ${batch} (eager wasm: batch ${eagerBatch}, as batch 8 of ResNet-50 exceeds the 4 GiB wasm heap; rates per image). `
+    + (rounds > 1 ? `ResNet-50: medians of ${rounds} alternating rounds of our compiled step and PyTorch's; compiled / PyTorch per round ${(rows[0]!.roundRatios as number[]).map((r) => f(r, 2)).join(', ')}. ` : '')
     + `GEMM 2048^3 in the same run: onnxruntime ${gemm.toFixed(0)} GFLOP/s, Debian PyTorch ${torchGemm?.toFixed(1) ?? '-'} GFLOP/s (generic BLAS, which flatters the Swin-T ratio; its convolutions use oneDNN). Compiled GFLOP/s count a training step as 3x the forward FLOPs (ResNet-50 8.2, Swin-T 9.0 GFLOP per image), an estimate. `
     + `Source: \`${file.slice(repoRoot().length + 1)}\`.`;
   const variantNote = variantRounds > 0
