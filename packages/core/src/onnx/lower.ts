@@ -129,16 +129,19 @@ const batchNorm: Lowering = (n, c) => {
   const xId = byName(n, 'x');
   const shape = v(c, xId).shape;
   const rank = shape.length, C = shape[rank - 1]!;
+  if (rank < 2) throw new CmidError('kernel', `ONNX lowering of FusedBatchNorm: a rank-${rank} input has no batch axis.`);
+  // BatchNormalization takes [C] statistics; tf.batchNorm also accepts [1, ..., C] and a single value
   const perChannel = (name: string, fill: number): string => {
     const id = byName(n, name);
     if (id < 0) return c.floatConst(new Array<number>(C).fill(fill), `bn_${name}`);
-    if (v(c, id).shape.length === 1 && v(c, id).shape[0] === C) return c.name(id);
+    const s = v(c, id).shape;
+    if (s.length === 1 && s[0] === C) return c.name(id);
     const r = c.fresh(`bn_${name}`);
-    emit(c, 'Expand', [c.name(id), c.ints([C])], [r]); // [C], [1, ..., C] or a scalar: broadcast along the channel axis
+    if (s.reduce((a, d) => a * d, 1) === C) emit(c, 'Reshape', [c.name(id), c.ints([C])], [r]);
+    else emit(c, 'Expand', [c.name(id), c.ints([C])], [r]);
     return r;
   };
   const inputs = [perChannel('scale', 1), perChannel('offset', 0), perChannel('mean', 0), perChannel('variance', 1)];
-  if (rank < 2) throw new CmidError('kernel', `ONNX lowering of FusedBatchNorm: a rank-${rank} input has no batch axis.`);
   const x = c.name(xId);
   if (rank === 2) {
     emit(c, 'BatchNormalization', [x, ...inputs], [out(n, c)], { epsilon: float(eps) });

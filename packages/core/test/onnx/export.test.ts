@@ -87,6 +87,17 @@ describe('ONNX export', () => {
     ['y2', 'y3', 'y4', 'y4plain'].forEach((k, i) => expectClose(got[k]!, eagerOutputs[i]!.dataSync(), 1e-5, 1e-6, k));
   });
 
+  it('inference batch norm with [1, 1, 1, C] statistics (tf.batchNorm accepts them; BatchNormalization takes [C])', async () => {
+    const C = 4;
+    const stat = (seed: number, lo: number, hi: number) => tf.tensor4d(randomArray(C, seed, lo, hi), [1, 1, 1, C]);
+    const mean = stat(30, -0.5, 0.5), variance = stat(31, 0.3, 2), offset = stat(32, -1, 1), scale = stat(33, 0.5, 1.5);
+    const f = ({ x }: Record<string, tf.Tensor>) => ({ y: tf.batchNorm(x as tf.Tensor4D, mean, variance, offset, scale, 1e-3) });
+    const x = tf.tensor4d(randomArray(2 * 3 * 3 * C, 34), [2, 3, 3, C]);
+    const { model, eagerOutputs } = exportFunction(f, { x });
+    const got = await runOnnx(model, { x });
+    expectClose(got.y!, eagerOutputs[0]!.dataSync(), 1e-5, 1e-6);
+  });
+
   it('an op without a lowering is a clear error naming the op', () => {
     const x = tf.tensor2d([[1, 2], [3, 4]]);
     expect(() => exportFunction(({ x: a }) => tf.cumsum(a!, 1), { x }, {}, { dynamicBatch: false })).toThrow(/kernel "Cumsum" has no ONNX lowering yet/);
