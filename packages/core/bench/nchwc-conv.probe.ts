@@ -72,7 +72,7 @@ async function session(kind: Kind, ci: number, co: number, k: number, s: number,
 }
 
 const rows: (string | number)[][] = [];
-let sums = { std: 0, nchwc: 0, kernel: 0 };
+const sums = { std: 0, nchwc: 0, kernel: 0 };
 for (const [n, ci, co, h, k, s] of SHAPES) {
   const ho = Math.floor((h + 2 * ((k - 1) >> 1) - k) / s) + 1;
   const xShape = [n, ci, h, h], yShape = [n, co, ho, ho];
